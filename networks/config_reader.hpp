@@ -1,0 +1,80 @@
+#pragma once
+// Typed, strict reading of TOML configuration tables.
+//
+// Every key a reader asks for is marked as used; `finish()` then rejects any key that was never
+// asked for, with a "did you mean" suggestion, so misspelled keys never pass silently.
+// Errors are settle::ConfigError naming the dotted key path and the offending value.
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <toml.hpp>
+
+#include "sim/error.hpp"
+
+namespace settle {
+
+using toml_value = toml::value;
+
+// Reads a TOML file; a missing or malformed file is a FileError naming it.
+toml_value read_toml_file(const std::string& path);
+
+// Applies a `--set key=value` override. The key is a dotted path; a segment that meets an array
+// of tables selects the element whose `name` equals it (or a numeric index). The value is parsed
+// as a TOML value, falling back to a plain string.
+void apply_override(toml_value& root, const std::string& assignment);
+
+// Closest candidate by edit distance, or "" when nothing is reasonably close.
+std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
+
+class ConfigTable {
+public:
+    ConfigTable(const toml_value& table, std::string path);
+
+    const std::string& path() const { return path_; }
+    bool has(const std::string& key) const;
+
+    double get_double(const std::string& key, double fallback);
+    double require_double(const std::string& key);
+    std::int64_t get_int(const std::string& key, std::int64_t fallback);
+    std::int64_t require_int(const std::string& key);
+    bool get_bool(const std::string& key, bool fallback);
+    std::string get_string(const std::string& key, const std::string& fallback);
+    std::string require_string(const std::string& key);
+    // A string that must be one of `choices`.
+    std::string get_choice(const std::string& key, const std::string& fallback,
+                           const std::vector<std::string>& choices);
+    std::vector<double> get_double_array(const std::string& key, std::vector<double> fallback = {});
+    std::vector<std::int64_t> get_int_array(const std::string& key, std::vector<std::int64_t> fallback = {});
+    std::vector<std::string> get_string_array(const std::string& key, std::vector<std::string> fallback = {});
+
+    std::optional<ConfigTable> table(const std::string& key);
+    std::vector<ConfigTable> tables(const std::string& key);  // array of tables; empty if absent
+    // The raw value, for readers that interpret it themselves (marked as used).
+    const toml_value* raw(const std::string& key);
+
+    // Marks keys as used without reading them (e.g. keys a sibling reader consumes).
+    void ignore(const std::string& key);
+    // Throws ConfigError for the first key never asked for.
+    void finish() const;
+
+    // Error helpers naming this table's key.
+    [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+    std::string key_path(const std::string& key) const;
+
+private:
+    const toml_value& lookup(const std::string& key);
+    const toml_value* table_;
+    std::string path_;
+    std::set<std::string> used_;   // keys read
+    std::set<std::string> asked_;  // keys a reader looked for, present or not: the vocabulary for suggestions
+};
+
+// Range checks that name the key and value on failure.
+double require_positive(const ConfigTable& t, const std::string& key, double value);
+double require_non_negative(const ConfigTable& t, const std::string& key, double value);
+double require_probability(const ConfigTable& t, const std::string& key, double value);
+
+}  // namespace settle
