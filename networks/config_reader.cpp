@@ -100,7 +100,7 @@ void apply_override(toml_value& root, const std::string& assignment) {
             for (std::size_t k = 0; k < arr.size(); ++k) {
                 if (std::to_string(k) == part) found = &arr[k];
                 if (arr[k].is_table() && arr[k].contains("name") && arr[k].at("name").is_string()) {
-                    names.push_back(arr[k].at("name").as_string());
+                    names.push_back(arr[k].at("name").as_string().str);
                     if (names.back() == part) found = &arr[k];
                 }
             }
@@ -276,7 +276,7 @@ std::vector<ConfigTable> ConfigTable::tables(const std::string& key) {
     for (std::size_t i = 0; i < arr.size(); ++i) {
         std::string label = key_path(key) + "[" + std::to_string(i) + "]";
         if (arr[i].is_table() && arr[i].contains("name") && arr[i].at("name").is_string())
-            label = key_path(key) + "." + arr[i].at("name").as_string();
+            label = key_path(key) + "." + arr[i].at("name").as_string().str;
         if (!arr[i].is_table()) throw ConfigError(label, "expected a table, got " + type_name(arr[i]));
         out.emplace_back(arr[i], label);
     }
