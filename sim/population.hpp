@@ -1,0 +1,65 @@
+#pragma once
+// A population: a group of nodes of one kind (a neuron model, a spike source).
+//
+// The kernel drives every population through this interface and knows no specific model.
+// Protocol, per node:
+//  - receive(): a synaptic input arrives (time never decreases for a given node);
+//  - next_candidate() / resolve_candidate(): the node's emission process. The candidate times
+//    are drawn from a process that does not depend on the node's state (e.g. thinning at the
+//    bound phi_max), so they can be scheduled ahead; resolve_candidate() advances the node to
+//    the candidate time and says whether it really emits.
+//  - read(): advance lazily to t and report a state variable (recorders, end of run).
+// A node's state is advanced only at these calls ("lazy" advance): nothing is stepped.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/types.hpp"
+
+namespace settle {
+
+struct StateVariable {
+    std::string name;   // e.g. "U"
+    std::string unit;   // e.g. "mV"
+    int element_id;     // stable id in SONATA reports (see docs/file-format.md)
+};
+
+class Population {
+public:
+    Population(std::string name, std::size_t size);
+    virtual ~Population() = default;
+    Population(const Population&) = delete;
+    Population& operator=(const Population&) = delete;
+
+    const std::string& name() const { return name_; }
+    std::size_t size() const { return size_; }
+    // Key of this population's random streams (hash of its name).
+    std::uint32_t key() const { return key_; }
+
+    // Model name as written in configs ("urbanczik_senn", "poisson_source", ...).
+    virtual std::string model() const = 0;
+
+    // Called once before the run; draws initial state and first candidates from `seed`.
+    virtual void initialize(std::uint64_t seed, time_ms t_start) = 0;
+
+    // Receptor ports for incoming projections ("dendrite", "soma_exc", ...). Empty: accepts none.
+    virtual std::vector<std::string> receptors() const { return {}; }
+    virtual void receive(node_index node, time_ms t, double weight, int receptor);
+
+    // Emission process (see above). `never` when the node will not emit again.
+    virtual time_ms next_candidate(node_index node) const = 0;
+    virtual bool resolve_candidate(node_index node, time_ms t) = 0;
+
+    // Recordable state.
+    virtual std::vector<StateVariable> state_variables() const { return {}; }
+    virtual double read(node_index node, int element_id, time_ms t);
+    // Brings every node to t (end of run, before reading final state).
+    virtual void advance_all(time_ms t);
+
+private:
+    std::string name_;
+    std::size_t size_;
+    std::uint32_t key_;
+};
+
+}  // namespace settle

@@ -1,0 +1,55 @@
+#pragma once
+// Counter-based random numbers (Philox4x32-10, Random123).
+//
+// A stream is identified by (seed, owner key, node, stream kind) and a 56-bit counter, so every
+// number a node draws depends only on those, never on the order in which the kernel processes
+// events, on other populations, or (later) on the number of threads or ranks. Owner keys are
+// hashes of population/projection names, not indices, so adding an unrelated population changes
+// nothing in the others.
+#include <cstdint>
+#include <string_view>
+
+#include "sim/types.hpp"
+
+namespace settle {
+
+// Stable 32-bit FNV-1a hash of a name: the owner key of a population's or projection's streams.
+std::uint32_t stable_key(std::string_view name);
+
+enum class StreamKind : std::uint8_t {
+    emission = 0,      // spike candidate times and acceptance draws
+    connectivity = 1,  // which connections exist
+    weights = 2,       // initial weights
+    delays = 3,        // initial delays
+    state = 4,         // initial state
+    data = 5,          // anything an experiment draws (sample order, frozen patterns, ...)
+};
+
+class CounterRng {
+public:
+    CounterRng(std::uint64_t seed, std::uint32_t owner_key, std::uint32_t node, StreamKind kind,
+               std::uint64_t counter = 0);
+
+    std::uint32_t next_u32();
+    // Uniform on the open interval (0, 1), 53 bits.
+    double uniform();
+    // Exponential with the given rate (mean 1/rate).
+    double exponential(double rate);
+    double normal();
+    // Uniform integer in [0, n).
+    std::uint64_t below(std::uint64_t n);
+    // Number of 4x32 blocks consumed: saving it and constructing with it resumes the stream.
+    std::uint64_t counter() const { return counter_; }
+
+private:
+    void refill();
+    std::uint32_t key_[2];
+    std::uint32_t node_;
+    std::uint32_t owner_;
+    std::uint64_t stream_bits_;
+    std::uint64_t counter_;
+    std::uint32_t buffer_[4];
+    int used_ = 4;
+};
+
+}  // namespace settle

@@ -1,0 +1,144 @@
+#include "sim/simulator.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace settle {
+
+std::size_t Network::add_population(std::unique_ptr<Population> population) {
+    if (find_population(population->name()) >= 0)
+        throw std::invalid_argument("duplicate population name '" + population->name() + "'");
+    populations_.push_back(std::move(population));
+    return populations_.size() - 1;
+}
+
+std::size_t Network::add_projection(std::unique_ptr<Projection> projection) {
+    if (find_projection(projection->name()) >= 0)
+        throw std::invalid_argument("duplicate projection name '" + projection->name() + "'");
+    projections_.push_back(std::move(projection));
+    return projections_.size() - 1;
+}
+
+long Network::find_population(const std::string& name) const {
+    for (std::size_t i = 0; i < populations_.size(); ++i)
+        if (populations_[i]->name() == name) return static_cast<long>(i);
+    return -1;
+}
+
+long Network::find_projection(const std::string& name) const {
+    for (std::size_t i = 0; i < projections_.size(); ++i)
+        if (projections_[i]->name() == name) return static_cast<long>(i);
+    return -1;
+}
+
+Simulator::Simulator(Network& network, std::uint64_t seed)
+    : network_(network), seed_(seed), record_spikes_(network.population_count(), false) {}
+
+void Simulator::add_probe(StateProbe probe) {
+    if (!(probe.dt > 0.0)) throw std::invalid_argument("sampling interval must be > 0");
+    probes_.push_back(std::move(probe));
+}
+
+void Simulator::emit(std::size_t population, node_index node, time_ms t) {
+    ++stats_.spikes[population];
+    if (record_spikes_[population]) observer_->on_spike(population, node, t);
+    for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
+    for (std::size_t p : outgoing_[population]) {
+        const Projection& proj = network_.projection(p);
+        for (auto g = proj.groups_begin(node); g < proj.groups_end(node); ++g)
+            queue_.push({t + proj.group_delay(g), EventClass::delivery, static_cast<std::uint32_t>(p), g});
+    }
+}
+
+RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop) {
+    observer_ = &observer;
+    stats_ = RunStats{};
+    stats_.spikes.assign(network_.population_count(), 0);
+    stats_.simulated_ms = t_start;
+
+    const std::size_t n_pop = network_.population_count();
+    outgoing_.assign(n_pop, {});
+    incoming_rules_.assign(n_pop, {});
+    for (std::size_t p = 0; p < network_.projection_count(); ++p) {
+        Projection& proj = network_.projection(p);
+        outgoing_[proj.source_population()].push_back(p);
+        if (PlasticityRule* rule = proj.rule()) {
+            rule->attach(proj, network_.population(proj.source_population()),
+                         network_.population(proj.target_population()));
+            incoming_rules_[proj.target_population()].push_back(rule);
+        }
+    }
+
+    queue_ = EventQueue{};
+    for (std::size_t p = 0; p < n_pop; ++p) {
+        Population& pop = network_.population(p);
+        pop.initialize(seed_, t_start);
+        for (node_index n = 0; n < pop.size(); ++n) {
+            const time_ms tc = pop.next_candidate(n);
+            if (tc <= t_stop) queue_.push({tc, EventClass::candidate, static_cast<std::uint32_t>(p), n});
+        }
+    }
+    for (std::size_t i = 0; i < probes_.size(); ++i) {
+        const time_ms first = std::max(probes_[i].start, t_start);
+        const auto step = static_cast<std::uint64_t>(std::ceil((first - probes_[i].start) / probes_[i].dt - 1e-9));
+        const time_ms t = probes_[i].start + static_cast<double>(step) * probes_[i].dt;
+        if (t <= t_stop) queue_.push({t, EventClass::sample, static_cast<std::uint32_t>(i), step});
+    }
+
+    std::vector<double> row;
+    constexpr std::uint64_t progress_every = 1u << 14;
+    while (!queue_.empty() && queue_.top().t <= t_stop) {
+        if (stop && (stats_.events % 256 == 0) && stop->load(std::memory_order_relaxed)) {
+            stats_.interrupted = true;
+            break;
+        }
+        const Event e = queue_.pop();
+        ++stats_.events;
+        stats_.simulated_ms = e.t;
+        switch (e.cls) {
+        case EventClass::delivery: {
+            Projection& proj = network_.projection(e.a);
+            Population& target = network_.population(proj.target_population());
+            PlasticityRule* rule = proj.rule();
+            const int receptor = proj.receptor();
+            for (auto c = proj.group_first(e.b); c < proj.group_last(e.b); ++c) {
+                if (rule) rule->on_delivery(c, e.t);
+                target.receive(proj.target_of(c), e.t, proj.weight(c), receptor);
+            }
+            break;
+        }
+        case EventClass::candidate: {
+            Population& pop = network_.population(e.a);
+            const auto node = static_cast<node_index>(e.b);
+            if (pop.resolve_candidate(node, e.t)) emit(e.a, node, e.t);
+            const time_ms next = pop.next_candidate(node);
+            if (next < e.t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
+            if (next <= t_stop) queue_.push({next, EventClass::candidate, e.a, e.b});
+            break;
+        }
+        case EventClass::sample: {
+            const StateProbe& probe = probes_[e.a];
+            Population& pop = network_.population(probe.population);
+            row.clear();
+            for (node_index n : probe.nodes)
+                for (int el : probe.element_ids) row.push_back(pop.read(n, el, e.t));
+            observer.on_sample(e.a, e.b, e.t, row);
+            const std::uint64_t next_step = e.b + 1;
+            const time_ms next = probe.start + static_cast<double>(next_step) * probe.dt;
+            if (next <= t_stop + 1e-9 * probe.dt) queue_.push({std::min(next, t_stop), EventClass::sample, e.a, next_step});
+            break;
+        }
+        }
+        if (stats_.events % progress_every == 0) observer.on_progress(e.t, stats_.events);
+    }
+    const time_ms t_end = stats_.interrupted ? stats_.simulated_ms : t_stop;
+    for (std::size_t p = 0; p < n_pop; ++p) network_.population(p).advance_all(t_end);
+    for (std::size_t p = 0; p < network_.projection_count(); ++p)
+        if (PlasticityRule* rule = network_.projection(p).rule()) rule->update_all(t_end);
+    stats_.simulated_ms = t_end;
+    observer.on_progress(t_end, stats_.events);
+    observer_ = nullptr;
+    return stats_;
+}
+
+}  // namespace settle

@@ -1,0 +1,97 @@
+#pragma once
+// The network (populations + projections) and the event loop that runs it.
+//
+// Invariants the loop relies on:
+//  - every emitting node has exactly one pending candidate event (its next_candidate());
+//  - a spike emitted at t schedules one delivery per (projection, delay group) at t + delay,
+//    and delays are >= 0, so no event is ever scheduled in the past;
+//  - events are processed in the total order of EventQueue, so results do not depend on the
+//    order in which they were scheduled.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/event_queue.hpp"
+#include "sim/population.hpp"
+#include "sim/projection.hpp"
+
+namespace settle {
+
+class Network {
+public:
+    std::size_t add_population(std::unique_ptr<Population> population);
+    std::size_t add_projection(std::unique_ptr<Projection> projection);
+
+    std::size_t population_count() const { return populations_.size(); }
+    Population& population(std::size_t i) { return *populations_[i]; }
+    const Population& population(std::size_t i) const { return *populations_[i]; }
+    // Index of the population with this name, or -1.
+    long find_population(const std::string& name) const;
+
+    std::size_t projection_count() const { return projections_.size(); }
+    Projection& projection(std::size_t i) { return *projections_[i]; }
+    const Projection& projection(std::size_t i) const { return *projections_[i]; }
+    long find_projection(const std::string& name) const;
+
+private:
+    std::vector<std::unique_ptr<Population>> populations_;
+    std::vector<std::unique_ptr<Projection>> projections_;
+};
+
+// Periodic samples of state variables of some nodes of one population.
+struct StateProbe {
+    std::size_t population;
+    std::vector<node_index> nodes;
+    std::vector<int> element_ids;  // per node, the same list
+    time_ms start = 0.0;
+    time_ms dt = 0.1;
+};
+
+// What the loop reports as it goes. Recorders (HDF5, in-memory for tests) implement it.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void on_spike(std::size_t population, node_index node, time_ms t) = 0;
+    // One row: for each node of the probe, its element values in order.
+    virtual void on_sample(std::size_t probe, std::uint64_t step, time_ms t, const std::vector<double>& row) = 0;
+    // Called every few thousand events and at the end; a recorder may flush here.
+    virtual void on_progress(time_ms /*t*/, std::uint64_t /*events*/) {}
+};
+
+struct RunStats {
+    time_ms simulated_ms = 0.0;
+    std::uint64_t events = 0;
+    std::vector<std::uint64_t> spikes;  // per population
+    bool interrupted = false;
+};
+
+class Simulator {
+public:
+    explicit Simulator(Network& network, std::uint64_t seed);
+
+    void add_probe(StateProbe probe);
+    const std::vector<StateProbe>& probes() const { return probes_; }
+    // Spikes of these populations go to the observer (all others are counted only).
+    void record_spikes(std::size_t population) { record_spikes_.at(population) = true; }
+
+    // Runs from t_start until t_stop (inclusive of events at t_stop), or until *stop becomes true.
+    RunStats run(time_ms t_start, time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop = nullptr);
+
+private:
+    void emit(std::size_t population, node_index node, time_ms t);
+
+    Network& network_;
+    std::uint64_t seed_;
+    EventQueue queue_;
+    std::vector<StateProbe> probes_;
+    std::vector<bool> record_spikes_;
+    std::vector<std::vector<std::size_t>> outgoing_;       // per population: projections it sends
+    std::vector<std::vector<PlasticityRule*>> incoming_rules_;  // per population: rules of its inputs
+    RunObserver* observer_ = nullptr;
+    RunStats stats_;
+};
+
+}  // namespace settle
