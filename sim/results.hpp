@@ -21,3 +21,26 @@ public:
 };
 
 }  // namespace settle
+
+#include <map>
+
+namespace settle {
+
+// Keeps everything in memory, in insertion-independent (sorted) order.
+class InMemoryResults final : public ResultSink {
+public:
+    struct Array {
+        std::size_t rows = 0, cols = 0;
+        std::vector<double> values;
+    };
+    void metric(const std::string& name, double value) override { scalars[name] = value; }
+    void metric_series(const std::string& name, const std::vector<double>& values) override { series[name] = values; }
+    void array(const std::string& name, std::size_t rows, std::size_t cols, const std::vector<double>& v) override {
+        arrays[name] = Array{rows, cols, v};
+    }
+    std::map<std::string, double> scalars;
+    std::map<std::string, std::vector<double>> series;
+    std::map<std::string, Array> arrays;
+};
+
+}  // namespace settle

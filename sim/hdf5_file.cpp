@@ -1,0 +1,224 @@
+#include "sim/hdf5_file.hpp"
+
+#include <sys/stat.h>
+
+#include "sim/error.hpp"
+
+namespace settle::h5 {
+
+namespace {
+
+std::string object_name(hid_t obj) {
+    char buf[512];
+    const ssize_t n = H5Iget_name(obj, buf, sizeof buf);
+    std::string name = n > 0 ? std::string(buf, static_cast<std::size_t>(std::min<ssize_t>(n, 511))) : "?";
+    char fbuf[512];
+    const ssize_t fn = H5Fget_name(obj, fbuf, sizeof fbuf);
+    const std::string file = fn > 0 ? std::string(fbuf, static_cast<std::size_t>(std::min<ssize_t>(fn, 511))) : "HDF5";
+    return file + ":" + name;
+}
+
+void check(herr_t status, hid_t where, const std::string& what) {
+    if (status < 0) throw FileError(object_name(where), "HDF5 failed to " + what);
+}
+
+hid_t check_id(hid_t id, hid_t where, const std::string& what) {
+    if (id < 0) throw FileError(object_name(where), "HDF5 failed to " + what);
+    return id;
+}
+
+Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose); }
+Handle simple_space(std::vector<hsize_t> dims) {
+    return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+}
+Handle string_type(std::size_t length) {
+    Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(t.get(), std::max<std::size_t>(length, 1));
+    H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+    H5Tset_cset(t.get(), H5T_CSET_UTF8);
+    return t;
+}
+
+void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, const void* data) {
+    if (H5Aexists(obj, name.c_str()) > 0) check(H5Adelete(obj, name.c_str()), obj, "replace attribute " + name);
+    Handle a(check_id(H5Acreate2(obj, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), obj,
+                      "create attribute " + name),
+             H5Aclose);
+    check(H5Awrite(a.get(), type, data), obj, "write attribute " + name);
+}
+
+void write_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space, const void* data) {
+    Handle d(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), parent,
+                      "create dataset " + name),
+             H5Dclose);
+    check(H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), parent, "write dataset " + name);
+}
+
+}  // namespace
+
+void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+Handle open_file(const std::string& path, Mode mode) {
+    silence_library_errors();
+    if (mode == Mode::read_only || mode == Mode::read_write) {
+        const hid_t id = H5Fopen(path.c_str(), mode == Mode::read_only ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
+        if (id < 0) throw FileError(path, "cannot open as an HDF5 file");
+        return Handle(id, H5Fclose);
+    }
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
+    // SWMR needs the 1.10 file format.
+    H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    const unsigned flags = mode == Mode::create_exclusive ? H5F_ACC_EXCL : H5F_ACC_TRUNC;
+    const hid_t id = H5Fcreate(path.c_str(), flags, H5P_DEFAULT, fapl.get());
+    if (id < 0) {
+        struct stat st {};
+        if (mode == Mode::create_exclusive && stat(path.c_str(), &st) == 0)
+            throw FileError(path, "output file exists (use --force to overwrite)");
+        throw FileError(path, "cannot create output file (is the directory writable?)");
+    }
+    return Handle(id, H5Fclose);
+}
+
+void start_swmr(hid_t file, const std::string& path) {
+    if (H5Fstart_swmr_write(file) < 0) throw FileError(path, "cannot start SWMR writing");
+}
+
+void flush(hid_t file, const std::string& path) {
+    if (H5Fflush(file, H5F_SCOPE_GLOBAL) < 0) throw FileError(path, "cannot flush (disk full?)");
+}
+
+Handle create_group(hid_t parent, const std::string& name) {
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    return Handle(check_id(H5Gcreate2(parent, name.c_str(), lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), parent,
+                           "create group " + name),
+                  H5Gclose);
+}
+
+Handle open_group(hid_t parent, const std::string& name) {
+    return Handle(check_id(H5Gopen2(parent, name.c_str(), H5P_DEFAULT), parent, "open group " + name), H5Gclose);
+}
+
+bool exists(hid_t parent, const std::string& name) { return H5Lexists(parent, name.c_str(), H5P_DEFAULT) > 0; }
+
+void attr_string(hid_t obj, const std::string& name, const std::string& value) {
+    Handle t = string_type(value.size());
+    Handle s = scalar_space();
+    write_attr(obj, name, t.get(), s.get(), value.c_str());
+}
+
+void attr_strings(hid_t obj, const std::string& name, const std::vector<std::string>& values) {
+    std::size_t width = 1;
+    for (const auto& v : values) width = std::max(width, v.size());
+    std::vector<char> buf(width * values.size(), '\0');
+    for (std::size_t i = 0; i < values.size(); ++i) values[i].copy(buf.data() + i * width, values[i].size());
+    Handle t = string_type(width);
+    Handle s = simple_space({values.size()});
+    write_attr(obj, name, t.get(), s.get(), buf.data());
+}
+
+void attr_u64(hid_t obj, const std::string& name, std::uint64_t value) {
+    Handle s = scalar_space();
+    write_attr(obj, name, H5T_NATIVE_UINT64, s.get(), &value);
+}
+
+void attr_u32(hid_t obj, const std::string& name, std::uint32_t value) {
+    Handle s = scalar_space();
+    write_attr(obj, name, H5T_NATIVE_UINT32, s.get(), &value);
+}
+
+void attr_u32s(hid_t obj, const std::string& name, const std::vector<std::uint32_t>& values) {
+    Handle s = simple_space({values.size()});
+    write_attr(obj, name, H5T_NATIVE_UINT32, s.get(), values.data());
+}
+
+void attr_u8(hid_t obj, const std::string& name, std::uint8_t value) {
+    Handle s = scalar_space();
+    write_attr(obj, name, H5T_NATIVE_UINT8, s.get(), &value);
+}
+
+void attr_f64(hid_t obj, const std::string& name, double value) {
+    Handle s = scalar_space();
+    write_attr(obj, name, H5T_NATIVE_DOUBLE, s.get(), &value);
+}
+
+void attr_sorting_by_time(hid_t obj) {
+    Handle t(H5Tenum_create(H5T_NATIVE_UINT8), H5Tclose);
+    const std::uint8_t none = 0, by_id = 1, by_time = 2;
+    H5Tenum_insert(t.get(), "none", &none);
+    H5Tenum_insert(t.get(), "by_id", &by_id);
+    H5Tenum_insert(t.get(), "by_time", &by_time);
+    Handle s = scalar_space();
+    write_attr(obj, "sorting", t.get(), s.get(), &by_time);
+}
+
+void dataset_f64(hid_t parent, const std::string& name, const std::vector<double>& values) {
+    Handle s = simple_space({values.size()});
+    write_dataset(parent, name, H5T_NATIVE_DOUBLE, s.get(), values.data());
+}
+
+void dataset_f64_2d(hid_t parent, const std::string& name, std::size_t rows, std::size_t cols,
+                    const std::vector<double>& row_major) {
+    Handle s = simple_space({rows, cols});
+    write_dataset(parent, name, H5T_NATIVE_DOUBLE, s.get(), row_major.data());
+}
+
+void dataset_u64(hid_t parent, const std::string& name, const std::vector<std::uint64_t>& values) {
+    Handle s = simple_space({values.size()});
+    write_dataset(parent, name, H5T_NATIVE_UINT64, s.get(), values.data());
+}
+
+void dataset_u32(hid_t parent, const std::string& name, const std::vector<std::uint32_t>& values) {
+    Handle s = simple_space({values.size()});
+    write_dataset(parent, name, H5T_NATIVE_UINT32, s.get(), values.data());
+}
+
+void dataset_string(hid_t parent, const std::string& name, const std::string& value) {
+    Handle t = string_type(value.size());
+    Handle s = scalar_space();
+    write_dataset(parent, name, t.get(), s.get(), value.c_str());
+}
+
+Handle open_dataset(hid_t parent, const std::string& name) {
+    return Handle(check_id(H5Dopen2(parent, name.c_str(), H5P_DEFAULT), parent, "open dataset " + name), H5Dclose);
+}
+
+void overwrite_f64(hid_t dataset, const std::vector<double>& values) {
+    check(H5Dwrite(dataset, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()), dataset, "write");
+}
+
+ExtensibleDataset::ExtensibleDataset(hid_t parent, const std::string& name, hid_t mem_type, std::size_t cols,
+                                     std::size_t chunk_rows)
+    : type_(mem_type), cols_(cols), name_(name) {
+    const bool two_d = cols > 0;
+    std::vector<hsize_t> dims = two_d ? std::vector<hsize_t>{0, cols} : std::vector<hsize_t>{0};
+    std::vector<hsize_t> maxdims = two_d ? std::vector<hsize_t>{H5S_UNLIMITED, cols} : std::vector<hsize_t>{H5S_UNLIMITED};
+    std::vector<hsize_t> chunk = two_d ? std::vector<hsize_t>{std::max<std::size_t>(chunk_rows, 1), std::max<std::size_t>(cols, 1)}
+                                       : std::vector<hsize_t>{std::max<std::size_t>(chunk_rows, 1)};
+    Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), maxdims.data()), H5Sclose);
+    Handle dcpl(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_shuffle(dcpl.get());
+    H5Pset_deflate(dcpl.get(), 4);
+    dataset_ = Handle(check_id(H5Dcreate2(parent, name.c_str(), mem_type, space.get(), H5P_DEFAULT, dcpl.get(),
+                                          H5P_DEFAULT),
+                               parent, "create dataset " + name),
+                      H5Dclose);
+}
+
+void ExtensibleDataset::append(const void* data, std::size_t rows) {
+    if (rows == 0) return;
+    const bool two_d = cols_ > 0;
+    std::vector<hsize_t> new_dims = two_d ? std::vector<hsize_t>{rows_ + rows, cols_} : std::vector<hsize_t>{rows_ + rows};
+    check(H5Dset_extent(dataset_.get(), new_dims.data()), dataset_.get(), "extend " + name_);
+    Handle file_space(H5Dget_space(dataset_.get()), H5Sclose);
+    std::vector<hsize_t> start = two_d ? std::vector<hsize_t>{rows_, 0} : std::vector<hsize_t>{rows_};
+    std::vector<hsize_t> count = two_d ? std::vector<hsize_t>{rows, cols_} : std::vector<hsize_t>{rows};
+    H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr);
+    Handle mem_space(H5Screate_simple(static_cast<int>(count.size()), count.data(), nullptr), H5Sclose);
+    check(H5Dwrite(dataset_.get(), type_, mem_space.get(), file_space.get(), H5P_DEFAULT, data), dataset_.get(),
+          "append to " + name_);
+    rows_ += rows;
+}
+
+}  // namespace settle::h5

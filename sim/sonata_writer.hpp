@@ -1,0 +1,78 @@
+#pragma once
+// Streams a run to an HDF5 file in the SONATA output layout (docs/file-format.md).
+//
+// All datasets are created before the run and the file switches to SWMR mode, so that at every
+// flush the file on disk is valid and readable (also by h5py while the run goes). A run killed
+// part-way leaves everything up to the last flush and no `complete` mark; finish() closes SWMR
+// mode, reopens the file and adds the metadata that only a clean end knows.
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/hdf5_file.hpp"
+#include "sim/results.hpp"
+#include "sim/simulator.hpp"
+
+namespace settle {
+
+struct ReportSpec {
+    std::string population;
+    std::vector<node_index> nodes;
+    std::vector<int> element_ids;
+    std::vector<std::string> element_names;
+    std::vector<std::string> element_units;
+    time_ms start = 0.0;
+    time_ms dt = 0.1;
+};
+
+struct RunMetadata {
+    std::string config_toml;
+    std::uint64_t seed = 0;
+    time_ms duration_ms = 0.0;
+};
+
+class SonataWriter final : public RunObserver {
+public:
+    // spike_populations[i]: name of population i if its spikes are recorded, else "".
+    // reports[k] describes probe k of the simulator.
+    SonataWriter(std::string path, bool overwrite, std::vector<std::string> spike_populations,
+                 std::vector<ReportSpec> reports, const RunMetadata& metadata, double flush_interval_s);
+
+    void on_spike(std::size_t population, node_index node, time_ms t) override;
+    void on_sample(std::size_t probe, std::uint64_t step, time_ms t, const std::vector<double>& row) override;
+    void on_progress(time_ms t, std::uint64_t events) override;
+
+    // Writes buffered data, then the metadata of a clean end, and closes the file.
+    void finish(const RunStats& stats, const std::vector<std::string>& population_names, const InMemoryResults& results,
+                const std::string& summary_json, double wall_seconds);
+    const std::string& path() const { return path_; }
+    std::uint64_t flushes() const { return flushes_; }
+
+private:
+    struct SpikeStream {
+        h5::ExtensibleDataset timestamps, node_ids;
+        std::vector<double> t_buffer;
+        std::vector<std::uint64_t> id_buffer;
+    };
+    struct ReportStream {
+        h5::ExtensibleDataset data;
+        h5::Handle time;
+        std::vector<float> buffer;
+        std::size_t columns = 0;
+        time_ms start = 0.0, dt = 0.1;
+    };
+    void write_buffers();
+    void flush_to_disk();
+
+    std::string path_;
+    h5::Handle file_;
+    std::vector<SpikeStream> spikes_;       // indexed by population, empty streams where unrecorded
+    std::vector<bool> spikes_recorded_;
+    std::vector<ReportStream> reports_;
+    double flush_interval_s_;
+    std::chrono::steady_clock::time_point last_flush_;
+    std::uint64_t flushes_ = 0;
+};
+
+}  // namespace settle
