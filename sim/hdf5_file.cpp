@@ -222,3 +222,83 @@ void ExtensibleDataset::append(const void* data, std::size_t rows) {
 }
 
 }  // namespace settle::h5
+
+namespace settle::h5 {
+
+Handle open_file_for_reading(const std::string& path) {
+    silence_library_errors();
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0) throw FileError(path, "no such file");
+        throw FileError(path, "not an HDF5 file");
+    }
+    hid_t id = H5Fopen(path.c_str(), H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, H5P_DEFAULT);
+    if (id < 0) id = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (id < 0) throw FileError(path, "cannot open the HDF5 file for reading");
+    return Handle(id, H5Fclose);
+}
+
+std::vector<std::string> children(hid_t group) {
+    std::vector<std::string> names;
+    H5Literate(
+        group, H5_INDEX_NAME, H5_ITER_INC, nullptr,
+        [](hid_t, const char* name, const H5L_info_t*, void* data) -> herr_t {
+            static_cast<std::vector<std::string>*>(data)->emplace_back(name);
+            return 0;
+        },
+        &names);
+    return names;
+}
+
+bool has_attr(hid_t obj, const std::string& name) { return H5Aexists(obj, name.c_str()) > 0; }
+
+std::string read_attr_string(hid_t obj, const std::string& name) {
+    Handle a(check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), obj, "open attribute " + name), H5Aclose);
+    Handle t(H5Aget_type(a.get()), H5Tclose);
+    if (H5Tget_class(t.get()) != H5T_STRING) throw FileError(object_name(obj), "attribute " + name + " is not a string");
+    if (H5Tis_variable_str(t.get()) > 0) {
+        char* value = nullptr;
+        Handle mt(H5Tcopy(H5T_C_S1), H5Tclose);
+        H5Tset_size(mt.get(), H5T_VARIABLE);
+        check(H5Aread(a.get(), mt.get(), &value), obj, "read attribute " + name);
+        std::string out = value ? value : "";
+        H5free_memory(value);
+        return out;
+    }
+    std::string buf(H5Tget_size(t.get()), '\0');
+    check(H5Aread(a.get(), t.get(), buf.data()), obj, "read attribute " + name);
+    return buf.substr(0, buf.find('\0'));
+}
+
+double read_attr_f64(hid_t obj, const std::string& name) {
+    Handle a(check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), obj, "open attribute " + name), H5Aclose);
+    double v = 0.0;
+    check(H5Aread(a.get(), H5T_NATIVE_DOUBLE, &v), obj, "read attribute " + name);
+    return v;
+}
+
+std::uint64_t read_attr_u64(hid_t obj, const std::string& name) {
+    Handle a(check_id(H5Aopen(obj, name.c_str(), H5P_DEFAULT), obj, "open attribute " + name), H5Aclose);
+    std::uint64_t v = 0;
+    check(H5Aread(a.get(), H5T_NATIVE_UINT64, &v), obj, "read attribute " + name);
+    return v;
+}
+
+std::vector<std::uint64_t> dataset_shape(hid_t parent, const std::string& name) {
+    Handle d = open_dataset(parent, name);
+    Handle s(H5Dget_space(d.get()), H5Sclose);
+    const int rank = H5Sget_simple_extent_ndims(s.get());
+    std::vector<hsize_t> dims(static_cast<std::size_t>(std::max(rank, 0)));
+    if (rank > 0) H5Sget_simple_extent_dims(s.get(), dims.data(), nullptr);
+    return {dims.begin(), dims.end()};
+}
+
+std::string read_string_dataset(hid_t parent, const std::string& name) {
+    Handle d = open_dataset(parent, name);
+    Handle t(H5Dget_type(d.get()), H5Tclose);
+    std::string buf(H5Tget_size(t.get()), '\0');
+    check(H5Dread(d.get(), t.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()), parent, "read " + name);
+    return buf.substr(0, buf.find('\0'));
+}
+
+}  // namespace settle::h5

@@ -94,3 +94,15 @@ private:
 };
 
 }  // namespace settle::h5
+
+namespace settle::h5 {
+// Readers, for `settle info` and tests.
+Handle open_file_for_reading(const std::string& path);  // also while a writer is in SWMR mode
+std::vector<std::string> children(hid_t group);
+bool has_attr(hid_t obj, const std::string& name);
+std::string read_attr_string(hid_t obj, const std::string& name);
+double read_attr_f64(hid_t obj, const std::string& name);
+std::uint64_t read_attr_u64(hid_t obj, const std::string& name);
+std::vector<std::uint64_t> dataset_shape(hid_t parent, const std::string& name);
+std::string read_string_dataset(hid_t parent, const std::string& name);
+}  // namespace settle::h5

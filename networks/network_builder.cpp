@@ -1,0 +1,386 @@
+#include "networks/network_builder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "neurons/conductance_signal.hpp"
+#include "neurons/poisson_source.hpp"
+#include "neurons/spike_train_source.hpp"
+#include "neurons/urbanczik_senn_neuron.hpp"
+#include "sim/connectivity.hpp"
+#include "sim/random.hpp"
+
+namespace settle {
+
+std::vector<std::string> known_models() { return {"poisson_source", "spike_train_source", "urbanczik_senn"}; }
+
+namespace {
+
+// Runs a model constructor, turning its std::invalid_argument into a ConfigError on `key`.
+template <class F>
+auto guarded(const ConfigTable& t, const std::string& key, F&& make) {
+    try {
+        return make();
+    } catch (const std::invalid_argument& e) {
+        t.fail(key, e.what());
+    }
+}
+
+std::vector<std::vector<double>> read_matrix(ConfigTable& t, const std::string& key) {
+    const toml_value* v = t.raw(key);
+    std::vector<std::vector<double>> out;
+    if (!v) return out;
+    if (!v->is_array()) t.fail(key, "expected an array of arrays of numbers");
+    for (const auto& row : v->as_array()) {
+        if (!row.is_array()) t.fail(key, "expected an array of arrays of numbers");
+        std::vector<double> r;
+        for (const auto& e : row.as_array()) {
+            if (e.is_floating()) r.push_back(e.as_floating());
+            else if (e.is_integer()) r.push_back(static_cast<double>(e.as_integer()));
+            else t.fail(key, "expected numbers, found a " + std::string(e.is_string() ? "string" : "non-number"));
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::shared_ptr<const ConductanceSignal> read_conductance(ConfigTable& pop, const std::string& key,
+                                                          std::size_t size) {
+    auto table = pop.table(key);
+    if (!table) return nullptr;
+    ConfigTable& t = *table;
+    const std::string kind = t.get_choice("kind", "constant", {"constant", "sinusoid", "piecewise", "sampled"});
+    std::shared_ptr<const ConductanceSignal> signal;
+    if (kind == "constant") {
+        const double g = require_non_negative(t, "value", t.require_double("value"));
+        signal = std::make_shared<ConstantConductance>(g);
+    } else if (kind == "sinusoid") {
+        const double mean = t.require_double("mean");
+        const double amplitude = t.get_double("amplitude", 0.0);
+        if (mean < std::abs(amplitude)) t.fail("amplitude", "a conductance must stay >= 0: need mean >= |amplitude|");
+        const double period = require_positive(t, "period_ms", t.require_double("period_ms"));
+        const double phase = t.get_double("phase_rad", 0.0);
+        const double start = t.get_double("start_ms", 0.0);
+        const double stop = t.get_double("stop_ms", 1e300);
+        if (!(stop > start)) t.fail("stop_ms", "must be after start_ms");
+        signal = std::make_shared<SinusoidConductance>(mean, amplitude, period, phase, start, stop);
+    } else if (kind == "piecewise") {
+        const auto times = t.get_double_array("times_ms");
+        if (times.empty()) t.fail("times_ms", "required: the times at which each value starts");
+        if (!std::is_sorted(times.begin(), times.end())) t.fail("times_ms", "must be non-decreasing");
+        std::vector<std::vector<double>> values;
+        if (t.has("values_per_node")) {
+            values = read_matrix(t, "values_per_node");
+            if (values.size() != size) t.fail("values_per_node", "needs one row per node (" + std::to_string(size) + ")");
+        } else {
+            values.push_back(t.get_double_array("values"));
+        }
+        for (const auto& row : values) {
+            if (row.size() != times.size()) t.fail(t.has("values_per_node") ? "values_per_node" : "values", "needs one value per time");
+            for (double g : row)
+                if (!(g >= 0.0)) t.fail("values", "conductances must be >= 0, got " + std::to_string(g));
+        }
+        signal = std::make_shared<PiecewiseConductance>(times, values);
+    } else {
+        const double start = t.get_double("start_ms", 0.0);
+        const double dt = require_positive(t, "dt_ms", t.require_double("dt_ms"));
+        std::vector<std::vector<double>> values;
+        if (t.has("values_per_node")) {
+            values = read_matrix(t, "values_per_node");
+            if (values.size() != size) t.fail("values_per_node", "needs one row per node (" + std::to_string(size) + ")");
+        } else {
+            values.push_back(t.get_double_array("values"));
+        }
+        for (const auto& row : values) {
+            if (row.size() < 2) t.fail("values", "needs at least 2 samples");
+            if (row.size() != values[0].size()) t.fail("values_per_node", "rows must have equal lengths");
+            for (double g : row)
+                if (!(g >= 0.0)) t.fail("values", "conductances must be >= 0, got " + std::to_string(g));
+        }
+        signal = std::make_shared<SampledConductance>(start, dt, values);
+    }
+    t.finish();
+    return signal;
+}
+
+std::unique_ptr<Population> read_population(ConfigTable& t) {
+    const std::string name = t.require_string("name");
+    if (name.empty() || name.find('/') != std::string::npos) t.fail("name", "must be non-empty and contain no '/'");
+    const std::string model = t.get_choice("model", "", known_models());
+    const auto size_i = t.get_int("size", -1);
+    std::unique_ptr<Population> pop;
+
+    if (model == "poisson_source") {
+        if (size_i <= 0) t.fail("size", "required, must be >= 1");
+        const auto size = static_cast<std::size_t>(size_i);
+        if (auto rate = t.table("rate")) {
+            PoissonSource::Sinusoid s;
+            s.mean_hz = rate->require_double("mean_hz");
+            s.amplitude_hz = rate->get_double("amplitude_hz", 0.0);
+            s.period_ms = require_positive(*rate, "period_ms", rate->require_double("period_ms"));
+            s.phase_rad = rate->get_double("phase_rad", 0.0);
+            rate->finish();
+            pop = guarded(*rate, "mean_hz", [&] { return PoissonSource::sinusoidal(name, size, s); });
+        } else if (auto sched = t.table("schedule")) {
+            const auto times = sched->get_double_array("times_ms");
+            auto rates = read_matrix(*sched, "rates_hz");
+            const double max_rate = sched->get_double("max_rate_hz", 0.0);
+            sched->finish();
+            if (times.size() != rates.size()) sched->fail("rates_hz", "needs one row per time in times_ms");
+            double bound = max_rate;
+            for (const auto& r : rates)
+                for (double x : r) bound = std::max(bound, x);
+            pop = guarded(*sched, "rates_hz", [&] { return PoissonSource::piecewise(name, size, times, rates, bound > 0 ? bound : 1.0); });
+        } else {
+            std::vector<double> rates = t.get_double_array("rates_hz");
+            if (rates.empty()) rates.push_back(t.require_double("rate_hz"));
+            for (double r : rates)
+                if (!(r >= 0.0)) t.fail(t.has("rates_hz") ? "rates_hz" : "rate_hz", "must be >= 0, got " + std::to_string(r));
+            pop = guarded(t, "rates_hz", [&] { return PoissonSource::constant(name, size, rates); });
+        }
+    } else if (model == "spike_train_source") {
+        SpikeRepetition rep;
+        if (auto r = t.table("repeat")) {
+            rep.start_ms = r->get_double("start_ms", 0.0);
+            rep.period_ms = require_positive(*r, "period_ms", r->require_double("period_ms"));
+            const auto count = r->get_int("count", 1);
+            if (count < 1) r->fail("count", "must be >= 1, got " + std::to_string(count));
+            rep.count = static_cast<std::uint64_t>(count);
+            r->finish();
+        }
+        if (auto fp = t.table("frozen_poisson")) {
+            if (size_i <= 0) t.fail("size", "required, must be >= 1");
+            const double rate = require_non_negative(*fp, "rate_hz", fp->require_double("rate_hz"));
+            const double period = require_positive(*fp, "period_ms", fp->require_double("period_ms"));
+            fp->finish();
+            if (rep.period_ms == 0.0) rep.period_ms = period;
+            if (rep.period_ms != period) t.fail("repeat.period_ms", "must equal frozen_poisson.period_ms");
+            pop = guarded(t, "frozen_poisson", [&] { return SpikeTrainSource::frozen_poisson(name, static_cast<std::size_t>(size_i), rate, rep); });
+        } else {
+            auto times = read_matrix(t, "times_ms");
+            if (times.empty()) t.fail("times_ms", "required: one array of spike times per node");
+            if (size_i >= 0 && static_cast<std::size_t>(size_i) != times.size())
+                t.fail("size", "is " + std::to_string(size_i) + " but times_ms has " + std::to_string(times.size()) + " rows");
+            pop = guarded(t, "times_ms", [&] { return SpikeTrainSource::explicit_times(name, times, rep); });
+        }
+    } else if (model == "urbanczik_senn") {
+        if (size_i <= 0) t.fail("size", "required, must be >= 1");
+        const auto size = static_cast<std::size_t>(size_i);
+        const std::string preset = t.get_choice("preset", "nest", {"nest", "paper"});
+        auto params = preset == "paper" ? UrbanczikSennParameters::paper() : UrbanczikSennParameters::nest();
+        if (auto p = t.table("params")) {
+            for (const auto& info : UrbanczikSennParameters::table())
+                params.*(info.field) = p->get_double(info.name, params.*(info.field));
+            p->finish();
+        }
+        try {
+            params.validate();
+        } catch (const std::invalid_argument& e) {
+            t.fail("params", e.what());
+        }
+        auto exc = read_conductance(t, "teacher_exc", size);
+        auto inh = read_conductance(t, "teacher_inh", size);
+        pop = std::make_unique<UrbanczikSennPopulation>(name, size, params, exc, inh);
+    }
+    t.finish();
+    return pop;
+}
+
+ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
+    ValueInit init;
+    const toml_value* raw = t.raw(key);
+    if (!raw) t.fail(key, "required: a number or a table {dist = ...}");
+    if (raw->is_floating() || raw->is_integer()) {
+        init.value = raw->is_floating() ? raw->as_floating() : static_cast<double>(raw->as_integer());
+        if (delays && !(init.value >= 0.0)) t.fail(key, "delays must be >= 0, got " + std::to_string(init.value));
+        return init;
+    }
+    auto sub = t.table(key);
+    ConfigTable& s = *sub;
+    if (s.has("values")) {
+        init.kind = ValueInit::Kind::explicit_values;
+        init.values = s.get_double_array("values");
+        if (delays)
+            for (double d : init.values)
+                if (!(d >= 0.0)) s.fail("values", "delays must be >= 0, got " + std::to_string(d));
+        s.finish();
+        return init;
+    }
+    const std::string dist = s.get_choice("dist", "constant", {"constant", "uniform", "normal"});
+    if (dist == "constant") {
+        init.value = s.require_double("value");
+        if (delays && !(init.value >= 0.0)) s.fail("value", "delays must be >= 0, got " + std::to_string(init.value));
+    } else if (dist == "uniform") {
+        init.kind = ValueInit::Kind::uniform;
+        init.low = s.require_double("low");
+        init.high = s.require_double("high");
+        if (!(init.high >= init.low)) s.fail("high", "must be >= low");
+        if (delays && init.low < 0.0) s.fail("low", "delays must be >= 0, got " + std::to_string(init.low));
+    } else {
+        init.kind = ValueInit::Kind::normal;
+        init.mean = s.require_double("mean");
+        init.std = require_non_negative(s, "std", s.require_double("std"));
+        init.min = s.get_double("min", delays ? 0.0 : -1e300);
+        init.max = s.get_double("max", 1e300);
+        if (delays && init.min < 0.0) s.fail("min", "delays must be >= 0, got " + std::to_string(init.min));
+        if (!(init.max >= init.min)) s.fail("max", "must be >= min");
+    }
+    s.finish();
+    return init;
+}
+
+}  // namespace
+
+BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
+    BuiltNetwork built;
+    Network& net = *built.network;
+
+    auto sim = root.table("simulation");
+    if (!sim) root.fail("simulation", "required table [simulation] with duration_ms");
+    built.duration_ms = require_positive(*sim, "duration_ms", sim->require_double("duration_ms"));
+    sim->finish();
+
+    auto pops = root.tables("population");
+    if (pops.empty()) root.fail("population", "at least one [[population]] is required");
+    for (auto& p : pops) {
+        auto pop = read_population(p);
+        if (net.find_population(pop->name()) >= 0) p.fail("name", "duplicate population name '" + pop->name() + "'");
+        net.add_population(std::move(pop));
+    }
+    std::vector<std::string> pop_names;
+    for (std::size_t i = 0; i < net.population_count(); ++i) pop_names.push_back(net.population(i).name());
+    auto find_pop = [&](ConfigTable& t, const std::string& key) {
+        const std::string name = t.require_string(key);
+        const long i = net.find_population(name);
+        if (i < 0) {
+            const std::string hint = closest_match(name, pop_names);
+            t.fail(key, "no population named '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+        }
+        return static_cast<std::size_t>(i);
+    };
+
+    for (auto& t : root.tables("projection")) {
+        const std::size_t src = find_pop(t, "source");
+        const std::size_t tgt = find_pop(t, "target");
+        Population& target = net.population(tgt);
+        const std::string name = t.get_string("name", net.population(src).name() + "->" + target.name());
+        if (net.find_projection(name) >= 0) t.fail("name", "duplicate projection name '" + name + "'");
+        const auto receptors = target.receptors();
+        if (receptors.empty()) t.fail("target", "population '" + target.name() + "' (" + target.model() + ") accepts no input");
+        const std::string receptor = t.get_choice("receptor", receptors.front(), receptors);
+        const int receptor_index = static_cast<int>(std::find(receptors.begin(), receptors.end(), receptor) - receptors.begin());
+
+        ConnectionRule rule;
+        if (auto c = t.table("connect")) {
+            const std::string kind = c->get_choice("rule", "all_to_all",
+                                                   {"one_to_one", "all_to_all", "fixed_probability", "fixed_indegree", "explicit"});
+            rule.allow_autapses = c->get_bool("allow_autapses", true);
+            if (kind == "one_to_one") rule.kind = ConnectionRule::Kind::one_to_one;
+            else if (kind == "all_to_all") rule.kind = ConnectionRule::Kind::all_to_all;
+            else if (kind == "fixed_probability") {
+                rule.kind = ConnectionRule::Kind::fixed_probability;
+                rule.probability = require_probability(*c, "p", c->require_double("p"));
+            } else if (kind == "fixed_indegree") {
+                rule.kind = ConnectionRule::Kind::fixed_indegree;
+                const auto k = c->require_int("indegree");
+                if (k < 0) c->fail("indegree", "must be >= 0, got " + std::to_string(k));
+                rule.indegree = static_cast<std::uint64_t>(k);
+                rule.allow_multapses = c->get_bool("allow_multapses", false);
+            } else {
+                rule.kind = ConnectionRule::Kind::explicit_list;
+                rule.sources = c->get_int_array("sources");
+                rule.targets = c->get_int_array("targets");
+            }
+            c->finish();
+        }
+        const std::uint32_t key = stable_key(name);
+        std::vector<std::pair<node_index, node_index>> pairs;
+        try {
+            pairs = make_pairs(rule, net.population(src).size(), target.size(), src == tgt, seed, key);
+        } catch (const std::invalid_argument& e) {
+            t.fail("connect", e.what());
+        }
+        const ValueInit w_init = read_value_init(t, "weight", false);
+        ValueInit d_init;
+        if (t.has("delay_ms")) d_init = read_value_init(t, "delay_ms", true);
+        else d_init.value = 0.0;
+        std::vector<double> weights, delays;
+        try {
+            weights = make_values(w_init, pairs, seed, key, false);
+        } catch (const std::invalid_argument& e) {
+            t.fail("weight", e.what());
+        }
+        try {
+            delays = make_values(d_init, pairs, seed, key, true);
+        } catch (const std::invalid_argument& e) {
+            t.fail("delay_ms", e.what());
+        }
+        std::vector<Connection> cons(pairs.size());
+        for (std::size_t i = 0; i < pairs.size(); ++i) cons[i] = {pairs[i].first, pairs[i].second, weights[i], delays[i]};
+        t.finish();
+        net.add_projection(std::make_unique<Projection>(name, src, tgt, receptor_index, std::move(cons), net.population(src).size()));
+    }
+
+    built.recording.spike_populations.assign(net.population_count(), "");
+    if (auto rec = root.table("record")) {
+        const toml_value* spikes = rec->raw("spikes");
+        std::vector<std::string> names;
+        if (spikes && spikes->is_string() && spikes->as_string().str == "all") names = pop_names;
+        else if (spikes) {
+            rec->ignore("spikes");
+            names = rec->get_string_array("spikes");
+        }
+        for (const auto& n : names) {
+            const long i = net.find_population(n);
+            if (i < 0) {
+                const std::string hint = closest_match(n, pop_names);
+                rec->fail("spikes", "no population named '" + n + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+            }
+            built.recording.spike_populations[static_cast<std::size_t>(i)] = n;
+        }
+        std::vector<bool> reported(net.population_count(), false);
+        for (auto& r : rec->tables("report")) {
+            const std::size_t p = find_pop(r, "population");
+            if (reported[p]) r.fail("population", "a population can have one report (SONATA: /report/<population>)");
+            reported[p] = true;
+            Population& pop = net.population(p);
+            const auto vars = pop.state_variables();
+            std::vector<std::string> var_names;
+            for (const auto& v : vars) var_names.push_back(v.name);
+            if (vars.empty()) r.fail("population", "population '" + pop.name() + "' has no recordable state");
+            ReportSpec spec;
+            spec.population = pop.name();
+            StateProbe probe;
+            probe.population = p;
+            for (const auto& v : r.get_string_array("variables", var_names)) {
+                auto it = std::find_if(vars.begin(), vars.end(), [&](const StateVariable& s) { return s.name == v; });
+                if (it == vars.end()) {
+                    const std::string hint = closest_match(v, var_names);
+                    r.fail("variables", "'" + pop.name() + "' has no variable '" + v + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+                }
+                probe.element_ids.push_back(it->element_id);
+                spec.element_ids.push_back(it->element_id);
+                spec.element_names.push_back(it->name);
+                spec.element_units.push_back(it->unit);
+            }
+            std::vector<std::int64_t> all(pop.size());
+            for (std::size_t i = 0; i < pop.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+            for (auto n : r.get_int_array("nodes", all)) {
+                if (n < 0 || static_cast<std::size_t>(n) >= pop.size())
+                    r.fail("nodes", "node " + std::to_string(n) + " outside [0, " + std::to_string(pop.size()) + ")");
+                probe.nodes.push_back(static_cast<node_index>(n));
+            }
+            spec.nodes = probe.nodes;
+            probe.dt = spec.dt = require_positive(r, "dt_ms", r.get_double("dt_ms", 0.1));
+            probe.start = spec.start = require_non_negative(r, "start_ms", r.get_double("start_ms", 0.0));
+            r.finish();
+            built.recording.probes.push_back(probe);
+            built.recording.reports.push_back(spec);
+        }
+        rec->finish();
+    }
+    return built;
+}
+
+}  // namespace settle
