@@ -18,15 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "networks/config_reader.hpp"
-#include "networks/network_builder.hpp"
-#include "networks/progress_bar.hpp"
+#include "networks/experiment.hpp"
 #include "settle/version.hpp"
 #include "sim/error.hpp"
 #include "sim/hdf5_file.hpp"
 #include "sim/sonata_writer.hpp"
-#ifdef SETTLE_HAVE_MLP
-#include "networks/mlp/experiment.hpp"
-#endif
 
 namespace fs = std::filesystem;
 using namespace settle;
@@ -70,7 +66,9 @@ void read_common(ConfigTable& root, LoadedConfig& c) {
     if (seed < 0) root.fail("seed", "must be >= 0, got " + std::to_string(seed));
     c.seed = static_cast<std::uint64_t>(seed);
     root.get_string("name", "");
-    c.experiment = root.get_choice("experiment", "network", {"network", "mlp"});
+    std::vector<std::string> kinds;
+    for (const auto& [name, factory] : experiment_registry()) kinds.push_back(name);
+    c.experiment = root.get_choice("experiment", "network", kinds);
     if (auto out = root.table("output")) {
         c.flush_interval_s = require_positive(*out, "flush_interval_s", out->get_double("flush_interval_s", 5.0));
         out->finish();
@@ -94,142 +92,35 @@ void check_output_path(const std::string& path, bool force) {
     if (access(dir.c_str(), W_OK) != 0) throw FileError(path, "directory " + dir.string() + " is not writable");
 }
 
-class RunProgress final : public RunObserver {
-public:
-    RunProgress(SonataWriter& writer, ProgressBar& bar) : writer_(writer), bar_(bar) {}
-    void on_spike(std::size_t p, node_index n, time_ms t) override { writer_.on_spike(p, n, t); }
-    void on_sample(std::size_t k, std::uint64_t s, time_ms t, const std::vector<double>& row) override {
-        writer_.on_sample(k, s, t, row);
-    }
-    void on_progress(time_ms t, std::uint64_t events) override {
-        writer_.on_progress(t, events);
-        bar_.update(t, events);
-    }
-
-private:
-    SonataWriter& writer_;
-    ProgressBar& bar_;
-};
-
-nlohmann::json metrics_json(const InMemoryResults& results) {
-    nlohmann::json m = nlohmann::json::object();
-    for (const auto& [k, v] : results.scalars) m[k] = v;
-    for (const auto& [k, v] : results.series) m[k] = v;
-    return m;
-}
-
-int run_network(const RunOptions& opt, LoadedConfig& cfg, ConfigTable& root) {
-    BuiltNetwork built = build_network(root, cfg.seed);
-    root.finish();
-    check_output_path(opt.out_path, opt.force);
-    Network& net = *built.network;
-
-    Simulator sim(net, cfg.seed);
-    for (std::size_t p = 0; p < net.population_count(); ++p)
-        if (!built.recording.spike_populations[p].empty()) sim.record_spikes(p);
-    for (const auto& probe : built.recording.probes) sim.add_probe(probe);
-
-    RunMetadata meta{format_toml(cfg.doc), cfg.seed, built.duration_ms};
-    SonataWriter writer(opt.out_path, opt.force, built.recording.spike_populations, built.recording.reports, meta,
-                        cfg.flush_interval_s);
-    ProgressBar bar(!opt.quiet, built.duration_ms, "ms");
-    RunProgress observer(writer, bar);
-    const auto t0 = std::chrono::steady_clock::now();
-    const RunStats stats = sim.run(0.0, built.duration_ms, observer, &stop_requested);
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    bar.finish();
-
-    InMemoryResults results;
-    nlohmann::json summary;
-    summary["status"] = stats.interrupted ? "interrupted" : "finished";
-    summary["out"] = opt.out_path;
-    summary["seed"] = cfg.seed;
-    summary["simulated_ms"] = stats.simulated_ms;
-    summary["wall_seconds"] = wall;
-    summary["events"] = stats.events;
-    summary["events_per_second"] = wall > 0 ? static_cast<double>(stats.events) / wall : 0.0;
-    std::vector<std::string> names;
-    for (std::size_t p = 0; p < net.population_count(); ++p) {
-        names.push_back(net.population(p).name());
-        summary["spikes"][names.back()] = stats.spikes[p];
-    }
-    summary["metrics"] = metrics_json(results);
-    const std::string line = summary.dump();
-    writer.finish(stats, names, results, line, wall);
-    if (stats.interrupted) std::cerr << "settle: interrupted at " << stats.simulated_ms << " ms; output kept in " << opt.out_path << "\n";
-    std::cout << line << std::endl;
-    return 0;
-}
-
-#ifdef SETTLE_HAVE_MLP
-int run_mlp(const RunOptions& opt, LoadedConfig& cfg, ConfigTable& root) {
-    const mlp::MlpExperiment experiment = mlp::parse_mlp_experiment(root);
-    root.finish();
-    check_output_path(opt.out_path, opt.force);
-    RunMetadata meta{format_toml(cfg.doc), cfg.seed, 0.0};
-    SonataWriter writer(opt.out_path, opt.force, {}, {}, meta, cfg.flush_interval_s);
-    InMemoryResults results;
-    const auto t0 = std::chrono::steady_clock::now();
-    int epochs_done = 0, epochs_total = 0;
-    const bool tty = !opt.quiet && isatty(STDERR_FILENO);
-    mlp::run_mlp_experiment(
-        experiment, cfg.seed, results,
-        [&](const mlp::EpochReport& r) {
-            epochs_done = r.epoch;
-            epochs_total = r.epochs;
-            if (!opt.quiet)
-                std::fprintf(stderr, "%sepoch %d/%d  loss %.4f  train err %.2f%%  valid err %.2f%%  test err %.2f%%  %.1f s%s",
-                             tty ? "\r" : "", r.epoch, r.epochs, r.train_loss, 100 * r.train_error,
-                             100 * r.validation_error, 100 * r.test_error, r.seconds, tty ? "   " : "\n");
-        },
-        [] { return stop_requested.load(); });
-    if (!opt.quiet && tty) std::fprintf(stderr, "\n");
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    RunStats stats;
-    stats.interrupted = stop_requested.load();
-    nlohmann::json summary;
-    summary["status"] = stats.interrupted ? "interrupted" : "finished";
-    summary["out"] = opt.out_path;
-    summary["seed"] = cfg.seed;
-    summary["epochs"] = epochs_done;
-    summary["epochs_planned"] = epochs_total;
-    summary["wall_seconds"] = wall;
-    summary["metrics"] = metrics_json(results);
-    const std::string line = summary.dump();
-    writer.finish(stats, {}, results, line, wall);
-    std::cout << line << std::endl;
-    return 0;
-}
-#endif
-
 int run_command(const RunOptions& opt, bool validate_only) {
     LoadedConfig cfg = load_config(opt);
     ConfigTable root(cfg.doc, "");
     read_common(root, cfg);
+    const auto& registry = experiment_registry();
+    const auto factory = registry.find(cfg.experiment);
+    if (factory == registry.end())
+        throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
+    std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
+    root.finish();
     if (validate_only) {
-        if (cfg.experiment == "network") {
-            BuiltNetwork built = build_network(root, cfg.seed);
-            root.finish();
-            std::size_t synapses = 0;
-            for (std::size_t i = 0; i < built.network->projection_count(); ++i) synapses += built.network->projection(i).size();
-            std::cout << opt.config_path << ": ok (" << built.network->population_count() << " populations, "
-                      << built.network->projection_count() << " projections, " << synapses << " synapses, "
-                      << built.duration_ms << " ms)\n";
-        } else {
-#ifdef SETTLE_HAVE_MLP
-            mlp::parse_mlp_experiment(root);
-            root.finish();
-            std::cout << opt.config_path << ": ok (mlp experiment)\n";
-#endif
-        }
+        std::cout << opt.config_path << ": ok (" << cfg.experiment << ": " << experiment->describe() << ")\n";
         return 0;
     }
+    check_output_path(opt.out_path, opt.force);
+    ExperimentContext ctx;
+    ctx.seed = cfg.seed;
+    ctx.out_path = opt.out_path;
+    ctx.force = opt.force;
+    ctx.quiet = opt.quiet;
+    ctx.flush_interval_s = cfg.flush_interval_s;
+    ctx.config_toml = format_toml(cfg.doc);
+    ctx.stop = &stop_requested;
     std::signal(SIGINT, on_interrupt);
-    if (cfg.experiment == "network") return run_network(opt, cfg, root);
-#ifdef SETTLE_HAVE_MLP
-    if (cfg.experiment == "mlp") return run_mlp(opt, cfg, root);
-#endif
-    throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
+    const nlohmann::json summary = experiment->run(ctx);
+    if (summary.value("status", "") == "interrupted")
+        std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
+    std::cout << summary.dump() << std::endl;
+    return 0;
 }
 
 int info_command(const std::string& path) {
