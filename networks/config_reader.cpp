@@ -99,10 +99,18 @@ void apply_override(toml_value& root, const std::string& assignment) {
             std::vector<std::string> names;
             for (std::size_t k = 0; k < arr.size(); ++k) {
                 if (std::to_string(k) == part) found = &arr[k];
-                if (arr[k].is_table() && arr[k].contains("name") && arr[k].at("name").is_string()) {
-                    names.push_back(arr[k].at("name").as_string().str);
-                    if (names.back() == part) found = &arr[k];
+                if (!arr[k].is_table()) continue;
+                const auto& el = arr[k];
+                if (el.contains("name") && el.at("name").is_string()) {
+                    names.push_back(el.at("name").as_string().str);
+                } else if (el.contains("source") && el.contains("target") && el.at("source").is_string() &&
+                           el.at("target").is_string()) {
+                    // An unnamed projection answers to its default name "source->target".
+                    names.push_back(el.at("source").as_string().str + "->" + el.at("target").as_string().str);
+                } else {
+                    continue;
                 }
+                if (names.back() == part) found = &arr[k];
             }
             if (!found) {
                 std::string hint = closest_match(part, names);
@@ -277,6 +285,9 @@ std::vector<ConfigTable> ConfigTable::tables(const std::string& key) {
         std::string label = key_path(key) + "[" + std::to_string(i) + "]";
         if (arr[i].is_table() && arr[i].contains("name") && arr[i].at("name").is_string())
             label = key_path(key) + "." + arr[i].at("name").as_string().str;
+        else if (arr[i].is_table() && arr[i].contains("source") && arr[i].contains("target") &&
+                 arr[i].at("source").is_string() && arr[i].at("target").is_string())
+            label = key_path(key) + "." + arr[i].at("source").as_string().str + "->" + arr[i].at("target").as_string().str;
         if (!arr[i].is_table()) throw ConfigError(label, "expected a table, got " + type_name(arr[i]));
         out.emplace_back(arr[i], label);
     }
