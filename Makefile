@@ -19,13 +19,18 @@ build: $(BUILD)/CMakeCache.txt
 demo: deps build
 	@bash examples/run-demo $(BUILD)
 
-test: deps build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+# Long validations carry the ctest label `long`; LONG=1 runs them too.
+LONG ?= 0
+CTEST_SELECT = $(if $(filter 1,$(LONG)),,-LE long)
 
-sanitize:
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSETTLE_SANITIZE=ON -DSETTLE_WERROR=ON
+test: deps build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_SELECT) $(CTEST_FLAGS)
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (optimised, with debug info).
+sanitize: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSETTLE_SANITIZE=ON -DSETTLE_WERROR=ON
 	cmake --build build-asan -j $(JOBS)
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit -LE long
 
 clean:
 	rm -rf $(BUILD) build-asan
