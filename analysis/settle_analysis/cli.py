@@ -1,0 +1,198 @@
+"""Command line: `python3 -m settle_analysis plot FILE.h5 [--out DIR] [--what ...]` and
+`python3 -m settle_analysis info FILE.h5`.
+
+Bad input ends with one line `settle-analysis: error: ...` on stderr and exit code 2; warnings
+(e.g. an incomplete file) are one line `settle-analysis: warning: ...` and the command goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from . import plots  # noqa: E402  (after choosing the backend)
+from .io import SettleAnalysisError, SettleFile  # noqa: E402
+from .report import FigureFiles, summarize, write_index  # noqa: E402
+
+PROG = "settle-analysis"
+# What `plot --what` accepts, in the order figures are written.
+FIGURE_KINDS = ("raster", "traces", "weights", "learning", "stdp", "angles")
+TRACE_NODES = 8
+TRACE_SAMPLES = 4000
+WEIGHT_SAMPLES = 2000
+# Weight samples read at most (rows x synapses), to bound memory for large projections.
+WEIGHT_VALUES_BUDGET = 20_000_000
+
+
+def _available(f: SettleFile) -> dict[str, str]:
+    """Figure kind -> why it can be drawn, for each kind the file has data for."""
+    layouts = [f.report_layout(name) for name in f.report_names]
+    metrics = set(f.metric_names)
+    found = {}
+    if f.spike_populations:
+        found["raster"] = "spikes"
+    if any(not layout.is_weight for layout in layouts):
+        found["traces"] = "state reports"
+    if any(layout.is_weight for layout in layouts):
+        found["weights"] = "weight reports"
+    if metrics & set(plots.LEARNING_CURVE_METRICS + plots.LOSS_METRICS + plots.ACCURACY_METRICS):
+        found["learning"] = "learning metrics"
+    if {"window_dt_ms", "window_dw"} <= metrics:
+        found["stdp"] = "STDP window metrics"
+    if metrics & set(plots.ANGLE_METRICS):
+        found["angles"] = "angle metrics"
+    return found
+
+
+MISSING = {
+    "raster": "no /spikes populations",
+    "traces": "no state reports under /report",
+    "weights": "no weight reports (element 'w') under /report",
+    "learning": "no learning metrics (" + ", ".join(plots.LEARNING_CURVE_METRICS + plots.LOSS_METRICS
+                                                  + plots.ACCURACY_METRICS) + ") under /settle/metrics",
+    "stdp": "no STDP window (window_dt_ms and window_dw) under /settle/metrics",
+    "angles": "no angle metrics (" + ", ".join(plots.ANGLE_METRICS) + ") under /settle/metrics",
+}
+
+
+def _figures(f: SettleFile, kind: str, args):
+    """Yields (file stem, title, Figure) for one kind of figure."""
+    window = dict(t_start=args.t_start, t_stop=args.t_stop)
+    if kind == "raster":
+        spikes = [f.spikes(p, **window) for p in f.spike_populations]
+        yield "raster", "Spike raster and population rates", plots.raster(spikes)
+    elif kind == "traces":
+        for name in f.report_names:
+            layout = f.report_layout(name)
+            if layout.is_weight:
+                continue
+            nodes = list(dict.fromkeys(layout.node_ids.tolist()))[:TRACE_NODES]
+            report = f.report(name, node_ids=nodes, max_samples=TRACE_SAMPLES, **window)
+            yield f"traces_{name}", f"Sampled state: {name}", plots.potential_traces(report)
+    elif kind == "weights":
+        for name in f.report_names:
+            layout = f.report_layout(name)
+            if not layout.is_weight:
+                continue
+            n_synapses = layout.element_names.count("w")
+            samples = min(WEIGHT_SAMPLES, max(2, WEIGHT_VALUES_BUDGET // max(n_synapses, 1)))
+            report = f.report(name, elements=["w"], max_samples=samples, **window)
+            yield f"weights_{name}", f"Weights: {name}", plots.weight_trajectories(report)
+            yield f"weight_hist_{name}", f"Weight distribution: {name}", plots.weight_histogram(report)
+    elif kind == "learning":
+        yield "learning", "Learning", plots.learning_curves(f.metrics())
+    elif kind == "stdp":
+        metrics = f.metrics()
+        yield "stdp_window", "STDP window", plots.stdp_window(metrics["window_dt_ms"], metrics["window_dw"])
+    elif kind == "angles":
+        yield "angles", "Temporal-derivative test and update angles", plots.angles(f.metrics())
+
+
+def _file_stem(stem: str, taken: set[str]) -> str:
+    """A file-name-safe, unused version of `stem`."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "figure"
+    candidate, k = safe, 2
+    while candidate in taken:
+        candidate, k = f"{safe}_{k}", k + 1
+    taken.add(candidate)
+    return candidate
+
+
+def _parse_list(text: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    items = [w.strip() for w in text.split(",") if w.strip()]
+    unknown = [w for w in items if w not in allowed]
+    if unknown:
+        raise SettleAnalysisError(f"unknown {what} {', '.join(unknown)} (choose from {', '.join(allowed)})")
+    return list(dict.fromkeys(items))
+
+
+def run_plot(args) -> int:
+    formats = _parse_list(args.format, plots.FIGURE_FORMATS, "format")
+    requested = None if args.what is None else _parse_list(args.what, FIGURE_KINDS, "figure")
+    with SettleFile(args.file) as f:
+        available = _available(f)
+        if requested is None:
+            kinds = [k for k in FIGURE_KINDS if k in available]
+        else:
+            missing = [k for k in requested if k not in available]
+            if missing:
+                raise SettleAnalysisError(f"{f.path}: cannot plot {', '.join(missing)}: "
+                                          + "; ".join(MISSING[k] for k in missing))
+            kinds = requested
+        stem = os.path.splitext(os.path.basename(f.path))[0]
+        out_dir = args.out or os.path.join(os.path.dirname(os.path.abspath(f.path)), f"{stem}_figures")
+        os.makedirs(out_dir, exist_ok=True)
+        written, taken = [], set()
+        for kind in kinds:
+            for name, title, fig in _figures(f, kind, args):
+                file_stem = _file_stem(name, taken)
+                paths = [plots.save_figure(fig, os.path.join(out_dir, f"{file_stem}.{fmt}")) for fmt in formats]
+                for path in paths:
+                    print(path, flush=True)
+                written.append(FigureFiles(title, paths))
+        print(write_index(out_dir, f, written))
+    return 0
+
+
+def run_info(args) -> int:
+    with SettleFile(args.file) as f:
+        rows = summarize(f)
+    width = max(len(label) for label, _ in rows)
+    for label, text in rows:
+        print(f"{label:<{width}}  {text}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Figures and summaries of settle's output files.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plot = sub.add_parser("plot", help="write figures and an index.html for a result file",
+                          description="Writes a default set of figures for whatever FILE holds, and an index.html "
+                                      "showing them with the run's metadata. Prints the written paths.")
+    plot.add_argument("file", metavar="FILE.h5")
+    plot.add_argument("--out", metavar="DIR", help="output directory (default: <FILE stem>_figures next to FILE)")
+    plot.add_argument("--what", metavar="LIST",
+                      help=f"comma-separated figures to draw, from {','.join(FIGURE_KINDS)} (default: all the file has)")
+    plot.add_argument("--format", default="png", metavar="LIST",
+                      help=f"comma-separated formats from {','.join(plots.FIGURE_FORMATS)} (default: png)")
+    plot.add_argument("--t-start", type=float, metavar="MS", help="start of the time window of raster, traces and weights")
+    plot.add_argument("--t-stop", type=float, metavar="MS", help="end of that window")
+    plot.set_defaults(run=run_plot)
+
+    info = sub.add_parser("info", help="print a short summary of a result file")
+    info.add_argument("file", metavar="FILE.h5")
+    info.set_defaults(run=run_info)
+    return parser
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    """Entry point; returns the exit code (0 ok, 2 bad input or usage, 130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _one_line_warning
+        try:
+            return args.run(args)
+        except SettleAnalysisError as e:
+            message = str(e)
+        except OSError as e:
+            message = f"{e.filename + ': ' if e.filename else ''}{e.strerror or e}"
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
+        except Exception as e:  # malformed input that the checks above did not anticipate
+            message = f"{args.file}: cannot read ({type(e).__name__}: {e})"
+    print(f"{PROG}: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2
