@@ -97,7 +97,7 @@ def _figures(f: SettleFile, kind: str, args):
 
 def _file_stem(stem: str, taken: set[str]) -> str:
     """A file-name-safe, unused version of `stem`."""
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "figure"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem.replace("->", "_to_")).strip("._") or "figure"
     candidate, k = safe, 2
     while candidate in taken:
         candidate, k = f"{safe}_{k}", k + 1

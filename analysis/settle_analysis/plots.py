@@ -10,6 +10,7 @@ import os
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap, to_rgba
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .io import WEIGHT_ELEMENT, Report, SettleAnalysisError, Spikes
 from .stats import population_rate
@@ -90,6 +91,8 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
     limit = int(box.width * box.height / PIXELS_PER_POINT) if max_points is None else max_points
     as_image = sum(in_window) > limit
     total_nodes = sum(max(s.n_nodes, 1) for s in populations)
+    # Points (area in pt^2) stay visible when few and do not merge into blobs when many.
+    marker_area = 8.0 if 20 * sum(in_window) <= limit else 2.0
 
     offset = 0
     centres = []
@@ -101,7 +104,7 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
             _raster_image(ax, s, colour, (t0, t1), offset, max(1, int(box.width)), n_rows)
         else:
             keep = (s.timestamps >= t0) & (s.timestamps < t1)
-            ax.scatter(s.timestamps[keep], s.node_ids[keep] + offset, s=2.0, color=colour, linewidths=0,
+            ax.scatter(s.timestamps[keep], s.node_ids[keep] + offset, s=marker_area, color=colour, linewidths=0,
                        rasterized=True, label=s.population)
         edges, rate = population_rate(s.timestamps, n_nodes, bin_ms, t0, t1)
         ax_rate.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=colour, lw=1.0, label=s.population)
@@ -182,7 +185,8 @@ def weight_histogram(report: Report, bins: int = 40, figsize=(7.0, 4.5), dpi: fl
     for r, w, colour in zip(rows, samples, ("C0", "C3")):
         ax.hist(w, edges, color=colour, alpha=0.5, label=f"t = {report.times[r]:g} ms")
     ax.set_title(f"{report.name}: {columns.size} synapses")
-    ax.set_xlabel("w")
+    unit = report.unit(WEIGHT_ELEMENT)
+    ax.set_xlabel(f"w ({unit})" if unit else "w")
     ax.set_ylabel("synapses")
     ax.legend(loc="best", fontsize="small", frameon=False)
     return fig
@@ -210,11 +214,15 @@ def learning_curves(metrics: dict, figsize=(8.0, 7.0), dpi: float = 100.0) -> Fi
     panels = [p for p in panels if p[0]]
     if not panels:
         raise SettleAnalysisError("no learning metrics (" + ", ".join(LEARNING_CURVE_METRICS + LOSS_METRICS + ACCURACY_METRICS) + ")")
+    n_epochs = max([np.size(metrics[n]) for n in LOSS_METRICS + ACCURACY_METRICS if n in metrics] + [1])
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, (names, xlabel, ylabel) in zip(axes, panels):
         for name in names:
             _plot_series(ax, name, metrics[name])
+        if xlabel == "epoch" and n_epochs > 1:
+            ax.set_xlim(0.5, n_epochs + 0.5)  # a single final value spans the epochs of the others
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.legend(loc="best", fontsize="small", frameon=False)
