@@ -62,7 +62,8 @@ def _raster_image(ax, spikes: Spikes, colour: str, window, offset: int, n_time_b
 def raster(spikes, t_start: float | None = None, t_stop: float | None = None, rate_bin_ms: float | None = None,
            max_points: int | None = None, figsize=(10.0, 6.0), dpi: float = 100.0) -> Figure:
     """Spike raster of one or more populations, stacked bottom to top in their given order and
-    coloured per population, above a strip with each population's rate (Hz per neuron).
+    coloured per population, above a strip with each population's rate (Hz per neuron). Neuron i
+    of a population starting at row `offset` is drawn at height offset + i + 0.5.
 
     spikes: a Spikes, a list of them, or a dict name -> Spikes (e.g. from load_spikes).
     t_start, t_stop: time window (ms); default the union of the populations' windows.
@@ -104,12 +105,14 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
             _raster_image(ax, s, colour, (t0, t1), offset, max(1, int(box.width)), n_rows)
         else:
             keep = (s.timestamps >= t0) & (s.timestamps < t1)
-            ax.scatter(s.timestamps[keep], s.node_ids[keep] + offset, s=marker_area, color=colour, linewidths=0,
+            ax.scatter(s.timestamps[keep], s.node_ids[keep] + (offset + 0.5), s=marker_area, color=colour, linewidths=0,
                        rasterized=True, label=s.population)
         edges, rate = population_rate(s.timestamps, n_nodes, bin_ms, t0, t1)
         ax_rate.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=colour, lw=1.0, label=s.population)
         centres.append(offset + n_nodes / 2)
         offset += n_nodes
+        if i + 1 < len(populations):
+            ax.axhline(offset, color="lightgrey", lw=0.8)
 
     ax.set_xlim(t0, t1)
     ax.set_ylim(0, total_nodes)

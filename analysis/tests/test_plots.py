@@ -47,7 +47,7 @@ def test_raster_scatters_every_spike_with_population_offsets(rich_file, tmp_path
     offset = 0
     for pop, collection in zip(order, scatters):
         ts, ids = rich_file.spikes[pop]
-        np.testing.assert_array_equal(collection.get_offsets(), np.column_stack([ts, ids + offset]).reshape(-1, 2))
+        np.testing.assert_array_equal(collection.get_offsets(), np.column_stack([ts, ids + offset + 0.5]).reshape(-1, 2))
         offset += rich_file.sizes[pop]
     assert ax.get_ylim() == (0, offset)
     assert [t.get_text() for t in ax.get_yticklabels()] == order
@@ -80,7 +80,7 @@ def test_raster_downsamples_to_a_count_image_when_points_would_overlap(tmp_path)
 def test_raster_window_and_threshold():
     spikes = sa.Spikes("p", np.array([5.0, 15.0, 25.0]), np.array([0, 1, 2]), 3, 0.0, 30.0)
     fig = plots.raster(spikes, t_start=10.0, t_stop=20.0)
-    np.testing.assert_array_equal(fig.axes[0].collections[0].get_offsets(), [[15.0, 1.0]])
+    np.testing.assert_array_equal(fig.axes[0].collections[0].get_offsets(), [[15.0, 1.5]])
     fig = plots.raster(spikes, max_points=2)
     assert np.asarray(fig.axes[0].images[0].get_array()).sum() == 3
 
