@@ -87,24 +87,22 @@ double PoissonSource::bound_per_ms(node_index node) const {
 
 void PoissonSource::initialize(std::uint64_t seed, time_ms t_start) {
     seed_ = seed;
-    next_.assign(size(), never);
-    counters_.assign(size(), 0);
+    nodes_.assign(size(), NodeState{never, 0});
     for (node_index i = 0; i < size(); ++i) {
         const double bound = bound_per_ms(i);
         if (bound <= 0.0) continue;
         CounterRng rng(seed, key(), i, StreamKind::emission);
-        next_[i] = t_start + rng.exponential(bound);
-        counters_[i] = rng.counter();
+        nodes_[i] = {t_start + rng.exponential(bound), rng.counter()};
     }
 }
 
 bool PoissonSource::resolve_candidate(node_index node, time_ms t) {
     const double bound = bound_per_ms(node);
-    CounterRng rng(seed_, key(), node, StreamKind::emission, counters_[node]);
+    NodeState& state = nodes_[node];
+    CounterRng rng(seed_, key(), node, StreamKind::emission, state.counter);
     const double u = rng.uniform();
     const bool spike = kind_ == Kind::constant || u * bound < 1e-3 * rate_hz(node, t);
-    next_[node] = t + rng.exponential(bound);
-    counters_[node] = rng.counter();
+    state = {t + rng.exponential(bound), rng.counter()};
     return spike;
 }
 

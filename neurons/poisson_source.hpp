@@ -32,7 +32,7 @@ public:
 
     std::string model() const override { return "poisson_source"; }
     void initialize(std::uint64_t seed, time_ms t_start) override;
-    time_ms next_candidate(node_index node) const override { return next_[node]; }
+    time_ms next_candidate(node_index node) const override { return nodes_[node].next; }
     bool resolve_candidate(node_index node, time_ms t) override;
     std::vector<StateVariable> state_variables() const override { return {{"rate", "Hz", 4}}; }
     double read(node_index node, int element_id, time_ms t) override;
@@ -55,8 +55,11 @@ private:
     std::vector<time_ms> times_;
     std::vector<std::vector<double>> segments_hz_;
     double max_rate_hz_ = 0.0;
-    std::vector<time_ms> next_;
-    std::vector<std::uint64_t> counters_;
+    struct NodeState {  // one cache line touch per candidate
+        time_ms next;
+        std::uint64_t counter;
+    };
+    std::vector<NodeState> nodes_;
     std::uint64_t seed_ = 0;
 };
 

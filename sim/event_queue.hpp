@@ -1,13 +1,22 @@
 #pragma once
-// The kernel's event queue: a binary min-heap ordered by (time, class, a, b).
+// The kernel's event queue: a calendar queue (Brown 1988) ordered by (time, class, a, b).
 //
 // The order is total and depends only on event contents, never on insertion order, so the
 // processing order (and with it every result) is the same however events were scheduled.
 // At equal times, deliveries (class 0) come before emission candidates (class 1), which come
 // before state samples (class 2): a sample sees every input that arrived at its instant, and a
 // zero-delay spike reaches its targets before any of them resolves a candidate at that instant.
+//
+// Layout: time is cut into buckets of `bucket_width` ms; a ring of `bucket_count` buckets holds
+// the near future as unsorted vectors (push is O(1)), events beyond the ring wait in a binary
+// heap. The open bucket is sorted once when it is reached; events pushed into it after that go
+// to a small heap, and pop() takes the smaller of the two fronts. Times are continuous: buckets
+// only group events, they never round them.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <vector>
 
 #include "sim/types.hpp"
@@ -32,23 +41,84 @@ inline bool operator>(const Event& x, const Event& y) {
 
 class EventQueue {
 public:
+    explicit EventQueue(time_ms bucket_width = 0.1, std::size_t bucket_count = 4096)
+        : width_(bucket_width), count_(bucket_count), buckets_(bucket_count) {}
+
     void push(const Event& e) {
-        heap_.push_back(e);
-        std::push_heap(heap_.begin(), heap_.end(), std::greater<Event>{});
+        ++size_;
+        const std::int64_t k = bucket_of(e.t);
+        if (k <= open_) {
+            late_.push_back(e);
+            std::push_heap(late_.begin(), late_.end(), std::greater<Event>{});
+        } else if (k < open_ + static_cast<std::int64_t>(count_)) {
+            buckets_[slot(k)].push_back(e);
+            ++in_ring_;
+        } else {
+            far_.push_back(e);
+            std::push_heap(far_.begin(), far_.end(), std::greater<Event>{});
+        }
     }
-    const Event& top() const { return heap_.front(); }
+
+    // The earliest event; the queue must not be empty.
+    const Event& top() {
+        settle_front();
+        if (late_.empty()) return sorted_.back();
+        if (sorted_.empty()) return late_.front();
+        return late_.front() > sorted_.back() ? sorted_.back() : late_.front();
+    }
+
     Event pop() {
-        std::pop_heap(heap_.begin(), heap_.end(), std::greater<Event>{});
-        const Event e = heap_.back();
-        heap_.pop_back();
+        settle_front();
+        --size_;
+        if (!late_.empty() && (sorted_.empty() || sorted_.back() > late_.front())) {
+            std::pop_heap(late_.begin(), late_.end(), std::greater<Event>{});
+            const Event e = late_.back();
+            late_.pop_back();
+            return e;
+        }
+        const Event e = sorted_.back();
+        sorted_.pop_back();
         return e;
     }
-    bool empty() const { return heap_.empty(); }
-    std::size_t size() const { return heap_.size(); }
-    void reserve(std::size_t n) { heap_.reserve(n); }
+
+    bool empty() const { return size_ == 0; }
+    std::size_t size() const { return size_; }
 
 private:
-    std::vector<Event> heap_;
+    std::int64_t bucket_of(time_ms t) const { return static_cast<std::int64_t>(std::floor(t / width_)); }
+    std::size_t slot(std::int64_t k) const {
+        return static_cast<std::size_t>(((k % static_cast<std::int64_t>(count_)) + static_cast<std::int64_t>(count_)) %
+                                        static_cast<std::int64_t>(count_));
+    }
+
+    // Opens buckets until the open one (or its late heap) holds an event.
+    void settle_front() {
+        while (sorted_.empty() && late_.empty()) {
+            if (in_ring_ == 0 && !far_.empty())
+                open_ = bucket_of(far_.front().t) - 1;  // jump over empty stretches
+            ++open_;
+            std::vector<Event>& b = buckets_[slot(open_)];
+            in_ring_ -= b.size();
+            sorted_.swap(b);
+            b.clear();
+            while (!far_.empty() && bucket_of(far_.front().t) <= open_) {
+                std::pop_heap(far_.begin(), far_.end(), std::greater<Event>{});
+                sorted_.push_back(far_.back());
+                far_.pop_back();
+            }
+            std::sort(sorted_.begin(), sorted_.end(), std::greater<Event>{});
+        }
+    }
+
+    time_ms width_;
+    std::size_t count_;
+    std::vector<std::vector<Event>> buckets_;
+    std::vector<Event> sorted_;  // the open bucket, descending: back() is the earliest
+    std::vector<Event> late_;    // min-heap: pushed into the open bucket after it was sorted
+    std::vector<Event> far_;     // min-heap: beyond the ring
+    std::int64_t open_ = std::numeric_limits<std::int64_t>::min() / 2;
+    std::size_t in_ring_ = 0;
+    std::size_t size_ = 0;
 };
 
 }  // namespace settle

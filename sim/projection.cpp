@@ -34,12 +34,11 @@ Projection::Projection(std::string name, std::size_t source_population, std::siz
         const bool new_group = c == 0 || con.source != connections[c - 1].source ||
                                con.delay_ms != connections[c - 1].delay_ms;
         if (new_group) {
-            group_delay_.push_back(con.delay_ms);
-            group_first_.push_back(c);
+            groups_.push_back({con.delay_ms, c});
             row_groups_[con.source + 1] += 1;
         }
     }
-    group_first_.push_back(n);
+    groups_.push_back({0.0, n});
     for (std::size_t s = 0; s < n_sources; ++s) row_groups_[s + 1] += row_groups_[s];
 }
 

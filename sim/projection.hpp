@@ -31,6 +31,8 @@ public:
     virtual void on_post_spike(node_index node, time_ms t) = 0;
     // End of run, or a read: bring every weight up to t.
     virtual void update_all(time_ms t) = 0;
+    // A read of one weight: bring synapse `connection` up to t (default: weights are always current).
+    virtual void update_connection(std::size_t /*connection*/, time_ms /*t*/) {}
 };
 
 struct Connection {
@@ -54,9 +56,9 @@ public:
     // CSR access: the delay groups of a source, then the connections of a group.
     std::uint64_t groups_begin(node_index source) const { return row_groups_[source]; }
     std::uint64_t groups_end(node_index source) const { return row_groups_[source + 1]; }
-    double group_delay(std::uint64_t group) const { return group_delay_[group]; }
-    std::uint64_t group_first(std::uint64_t group) const { return group_first_[group]; }
-    std::uint64_t group_last(std::uint64_t group) const { return group_first_[group + 1]; }
+    double group_delay(std::uint64_t group) const { return groups_[group].delay_ms; }
+    std::uint64_t group_first(std::uint64_t group) const { return groups_[group].first; }
+    std::uint64_t group_last(std::uint64_t group) const { return groups_[group + 1].first; }
 
     node_index source_of(std::size_t c) const { return sources_[c]; }
     node_index target_of(std::size_t c) const { return targets_[c]; }
@@ -80,8 +82,13 @@ private:
     std::vector<double> weights_;
     std::vector<double> delays_;
     std::vector<std::uint64_t> row_groups_;   // n_sources + 1
-    std::vector<double> group_delay_;
-    std::vector<std::uint64_t> group_first_;  // n_groups + 1
+    // Delay groups side by side with their first connection, so a spike touches one cache line
+    // per group; a sentinel closes the last group.
+    struct Group {
+        double delay_ms;
+        std::uint64_t first;
+    };
+    std::vector<Group> groups_;  // n_groups + 1
     std::unique_ptr<PlasticityRule> rule_;
 };
 

@@ -44,9 +44,26 @@ void Simulator::emit(std::size_t population, node_index node, time_ms t) {
     if (record_spikes_[population]) observer_->on_spike(population, node, t);
     for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
     for (std::size_t p : outgoing_[population]) {
-        const Projection& proj = network_.projection(p);
-        for (auto g = proj.groups_begin(node); g < proj.groups_end(node); ++g)
-            queue_.push({t + proj.group_delay(g), EventClass::delivery, static_cast<std::uint32_t>(p), g});
+        Projection& proj = network_.projection(p);
+        for (auto g = proj.groups_begin(node); g < proj.groups_end(node); ++g) {
+            // A zero-delay group is delivered at once. This is exactly the queued order: a
+            // delivery at t (class 0) would be the very next event, because every other
+            // delivery at t was already processed before this candidate (class 1) was.
+            if (proj.group_delay(g) == 0.0)
+                deliver(proj, g, t);
+            else
+                queue_.push({t + proj.group_delay(g), EventClass::delivery, static_cast<std::uint32_t>(p), g});
+        }
+    }
+}
+
+void Simulator::deliver(Projection& proj, std::uint64_t group, time_ms t) {
+    Population& target = network_.population(proj.target_population());
+    PlasticityRule* rule = proj.rule();
+    const int receptor = proj.receptor();
+    for (auto c = proj.group_first(group); c < proj.group_last(group); ++c) {
+        if (rule) rule->on_delivery(c, t);
+        target.receive(proj.target_of(c), t, proj.weight(c), receptor);
     }
 }
 
@@ -96,17 +113,9 @@ RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, 
         ++stats_.events;
         stats_.simulated_ms = e.t;
         switch (e.cls) {
-        case EventClass::delivery: {
-            Projection& proj = network_.projection(e.a);
-            Population& target = network_.population(proj.target_population());
-            PlasticityRule* rule = proj.rule();
-            const int receptor = proj.receptor();
-            for (auto c = proj.group_first(e.b); c < proj.group_last(e.b); ++c) {
-                if (rule) rule->on_delivery(c, e.t);
-                target.receive(proj.target_of(c), e.t, proj.weight(c), receptor);
-            }
+        case EventClass::delivery:
+            deliver(network_.projection(e.a), e.b, e.t);
             break;
-        }
         case EventClass::candidate: {
             Population& pop = network_.population(e.a);
             const auto node = static_cast<node_index>(e.b);
@@ -120,8 +129,11 @@ RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, 
             const StateProbe& probe = probes_[e.a];
             Population& pop = network_.population(probe.population);
             row.clear();
-            for (node_index n : probe.nodes)
-                for (int el : probe.element_ids) row.push_back(pop.read(n, el, e.t));
+            if (probe.sampler)
+                probe.sampler(e.t, row);
+            else
+                for (node_index n : probe.nodes)
+                    for (int el : probe.element_ids) row.push_back(pop.read(n, el, e.t));
             observer.on_sample(e.a, e.b, e.t, row);
             const std::uint64_t next_step = e.b + 1;
             const time_ms next = probe.start + static_cast<double>(next_step) * probe.dt;

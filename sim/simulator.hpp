@@ -48,6 +48,9 @@ struct StateProbe {
     std::vector<int> element_ids;  // per node, the same list
     time_ms start = 0.0;
     time_ms dt = 0.1;
+    // If set, fills the row itself instead of reading `nodes` x `element_ids` of the population
+    // (e.g. synaptic weights, read through a projection's plasticity rule).
+    std::function<void(time_ms, std::vector<double>&)> sampler;
 };
 
 // What the loop reports as it goes. Recorders (HDF5, in-memory for tests) implement it.
@@ -82,6 +85,7 @@ public:
 
 private:
     void emit(std::size_t population, node_index node, time_ms t);
+    void deliver(Projection& projection, std::uint64_t group, time_ms t);
 
     Network& network_;
     std::uint64_t seed_;
