@@ -1,0 +1,105 @@
+#include "plasticity/pre_post_derivative_rule.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "neurons/urbanczik_senn_neuron.hpp"
+
+namespace settle {
+
+void PrePostDerivativeParameters::validate() const {
+    if (!std::isfinite(eta)) throw std::invalid_argument("eta must be finite");
+    if (!(tau_pre > 0.0)) throw std::invalid_argument("tau_pre must be > 0");
+    if (!(tau_post > 0.0)) throw std::invalid_argument("tau_post must be > 0");
+    if (!(w_max >= w_min)) throw std::invalid_argument("w_max must be >= w_min");
+    if (pre == Pre::trace && post == Post::rate)
+        throw std::invalid_argument("pre = \"trace\" with post = \"rate\" is not implemented; use pre = \"spikes\" or post = \"trace\"");
+}
+
+PrePostDerivativeRule::PrePostDerivativeRule(PrePostDerivativeParameters params) : p_(params) { p_.validate(); }
+
+void PrePostDerivativeRule::attach(Projection& projection, Population&, Population& target) {
+    projection_ = &projection;
+    neuron_ = dynamic_cast<UrbanczikSennPopulation*>(&target);
+    if (p_.post == PrePostDerivativeParameters::Post::rate && !neuron_)
+        throw std::invalid_argument("projection '" + projection.name() + "': post = \"rate\" needs an urbanczik_senn target");
+    post_.assign(target.size(), PostTrace{});
+    synapses_.assign(projection.size(), Synapse{});
+    window_.reset(target.size(), projection.size(), {1.0 / p_.tau_pre});
+}
+
+void PrePostDerivativeRule::add(std::size_t c, double dw) {
+    double& w = projection_->weight(c);
+    w = std::clamp(w + dw, p_.w_min, p_.w_max);
+}
+
+// Integrates the continuous part of d rho_post (-y/tau_post^2) against exp(-(s - t0)/tau_pre).
+void PrePostDerivativeRule::bring_neuron_to(node_index node, time_ms t) {
+    window_.start(node, t);
+    const time_ms t0 = window_.neuron_time(node);
+    if (!(t > t0)) return;
+    const PostTrace& pt = post_[node];
+    const double y0 = pt.y * std::exp(-(t0 - pt.t) / p_.tau_post);
+    const double lambda = 1.0 / p_.tau_pre + 1.0 / p_.tau_post;
+    WindowIntegrals::Values D{};
+    D[0] = -(y0 / (p_.tau_post * p_.tau_post)) * (-std::expm1(-(t - t0) * lambda)) / lambda;
+    window_.add_piece(node, t0, t, D);
+}
+
+void PrePostDerivativeRule::advance_synapse(std::size_t c, time_ms t, bool spike) {
+    Synapse& s = synapses_[c];
+    const node_index node = projection_->target_of(c);
+    if (s.x != 0.0) {
+        const auto F = window_.integral(c, node);
+        add(c, p_.eta * s.x / p_.tau_pre * F[0]);
+        s.x *= std::exp(-(t - s.t) / p_.tau_pre);
+    }
+    s.t = t;
+    if (spike) s.x += 1.0;
+    if (s.x != 0.0) window_.refer(c, node, t);
+}
+
+void PrePostDerivativeRule::on_delivery(std::size_t c, time_ms t) {
+    using P = PrePostDerivativeParameters;
+    const node_index node = projection_->target_of(c);
+    if (p_.pre == P::Pre::spikes) {
+        if (p_.post == P::Post::rate) {
+            const double u = neuron_->somatic_potential(node, t);
+            const double du = neuron_->somatic_derivative(node, t);
+            add(c, p_.eta * neuron_->rate(u) * neuron_->log_rate_derivative(u) * du);
+        } else {
+            const PostTrace& pt = post_[node];
+            const double y = pt.y * std::exp(-(t - pt.t) / p_.tau_post);
+            add(c, -p_.eta * y / (p_.tau_post * p_.tau_post));
+        }
+        return;
+    }
+    bring_neuron_to(node, t);
+    advance_synapse(c, t, true);
+}
+
+void PrePostDerivativeRule::on_post_spike(node_index node, time_ms t) {
+    if (p_.post == PrePostDerivativeParameters::Post::rate) return;
+    if (p_.pre == PrePostDerivativeParameters::Pre::trace) {
+        bring_neuron_to(node, t);
+        window_.add_impulse(node, t, 1.0 / p_.tau_post);
+    }
+    PostTrace& pt = post_[node];
+    pt.y = pt.y * std::exp(-(t - pt.t) / p_.tau_post) + 1.0;
+    pt.t = t;
+}
+
+void PrePostDerivativeRule::update_connection(std::size_t c, time_ms t) {
+    if (p_.pre != PrePostDerivativeParameters::Pre::trace || t <= synapses_[c].t) return;
+    bring_neuron_to(projection_->target_of(c), t);
+    advance_synapse(c, t, false);
+}
+
+void PrePostDerivativeRule::update_all(time_ms t) {
+    if (p_.pre != PrePostDerivativeParameters::Pre::trace) return;
+    for (std::size_t c = 0; c < synapses_.size(); ++c) update_connection(c, t);
+}
+
+}  // namespace settle

@@ -1,0 +1,90 @@
+#pragma once
+// Adaptive Gauss-Kronrod (7/15) quadrature of a vector of N integrands that share one expensive
+// evaluation (the plasticity rules integrate one postsynaptic factor against several exponential
+// kernels at once). The interval is bisected until the Kronrod-Gauss difference of every
+// component is below rel_tol times the largest component magnitude (plus abs_tol).
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+namespace settle::quadrature {
+
+// QUADPACK's G7-K15 nodes and weights (Piessens et al. 1983).
+inline constexpr std::array<double, 8> kronrod_nodes = {
+    0.991455371120812639206854697526329, 0.949107912342758524526189684047851, 0.864864423359769072789712788640926,
+    0.741531185599394439863864773280788, 0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+    0.207784955007898467600689403773245, 0.0};
+inline constexpr std::array<double, 8> kronrod_weights = {
+    0.022935322010529224963732008058970, 0.063092092629978553290700663189204, 0.104790010322250183839876322541518,
+    0.140653259715525918745189590510238, 0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+    0.204432940075298892414161999234649, 0.209482141084727828012999174891714};
+// Weights of the 7-point Gauss rule on kronrod_nodes[1], [3], [5], [7].
+inline constexpr std::array<double, 4> gauss_weights = {0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+                                                        0.381830050505118944950369775488975, 0.417959183673469387755102040816327};
+
+struct Stats {
+    std::size_t evaluations = 0;
+    std::size_t intervals = 0;
+};
+
+// f(s, out) fills out[0..N) with the integrands at s.
+template <std::size_t N, class F>
+void gk15_once(F& f, double a, double b, std::array<double, N>& kronrod, std::array<double, N>& gauss) {
+    const double c = 0.5 * (a + b), h = 0.5 * (b - a);
+    std::array<double, N> v{}, w{};
+    f(c, v);
+    for (std::size_t j = 0; j < N; ++j) {
+        kronrod[j] = kronrod_weights[7] * v[j];
+        gauss[j] = gauss_weights[3] * v[j];
+    }
+    for (std::size_t i = 0; i < 7; ++i) {
+        const double x = h * kronrod_nodes[i];
+        f(c - x, v);
+        f(c + x, w);
+        for (std::size_t j = 0; j < N; ++j) {
+            const double s = v[j] + w[j];
+            kronrod[j] += kronrod_weights[i] * s;
+            if (i % 2 == 1) gauss[j] += gauss_weights[i / 2] * s;
+        }
+    }
+    for (std::size_t j = 0; j < N; ++j) {
+        kronrod[j] *= h;
+        gauss[j] *= h;
+    }
+}
+
+template <std::size_t N, class F>
+void integrate_adaptive(F& f, double a, double b, std::array<double, N>& result, double rel_tol, double abs_tol,
+                        int depth, Stats* stats) {
+    std::array<double, N> k, g;
+    gk15_once<N>(f, a, b, k, g);
+    if (stats) {
+        stats->evaluations += 15;
+        ++stats->intervals;
+    }
+    double scale = 0.0, err = 0.0;
+    for (std::size_t j = 0; j < N; ++j) {
+        scale = std::max(scale, std::abs(k[j]));
+        err = std::max(err, std::abs(k[j] - g[j]));
+    }
+    // |K15 - G7| overestimates the Kronrod error by orders of magnitude for smooth integrands.
+    if (err <= rel_tol * scale + abs_tol || depth <= 0) {
+        for (std::size_t j = 0; j < N; ++j) result[j] += k[j];
+        return;
+    }
+    const double m = 0.5 * (a + b);
+    integrate_adaptive<N>(f, a, m, result, rel_tol, abs_tol, depth - 1, stats);
+    integrate_adaptive<N>(f, m, b, result, rel_tol, abs_tol, depth - 1, stats);
+}
+
+// Integral over [a, b] of the N integrands f fills in.
+template <std::size_t N, class F>
+std::array<double, N> integrate(F&& f, double a, double b, double rel_tol, double abs_tol, Stats* stats = nullptr,
+                                int max_depth = 40) {
+    std::array<double, N> result{};
+    if (!(b > a)) return result;
+    integrate_adaptive<N>(f, a, b, result, rel_tol, abs_tol, max_depth, stats);
+    return result;
+}
+
+}  // namespace settle::quadrature
