@@ -1,5 +1,6 @@
 #include "neurons/urbanczik_senn_neuron.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <stdexcept>
@@ -139,11 +140,14 @@ void UrbanczikSennPopulation::advance_exact(Node& n, time_ms t1, double g_E, dou
     const double b = p_.g_sp * psp_scale_ / p_.C_m_s;
     const double l_L = 1.0 / p_.tau_L();
     const double l_s = 1.0 / p_.tau_syn_d;
-    const double x = (n.U - U_inf) * std::exp(-a * s) + b * n.a_L * exp_difference_response(a, l_L, s) -
-                     b * n.a_s * exp_difference_response(a, l_s, s);
-    n.U = U_inf + x;
-    n.a_L *= std::exp(-l_L * s);
-    n.a_s *= std::exp(-l_s * s);
+    const double e_a = std::exp(-a * s), e_L = std::exp(-l_L * s), e_s = std::exp(-l_s * s);
+    // (e_l - e_a) / (a - l), switching to the cancellation-free form when a is close to l.
+    auto response = [&](double l, double e_l) {
+        return std::abs(a - l) * s > 1e-3 ? (e_l - e_a) / (a - l) : exp_difference_response(a, l, s);
+    };
+    n.U = U_inf + (n.U - U_inf) * e_a + b * n.a_L * response(l_L, e_L) - b * n.a_s * response(l_s, e_s);
+    n.a_L *= e_L;
+    n.a_s *= e_s;
     ++exact_segments_;
 }
 
@@ -178,7 +182,17 @@ void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1)
     ++ode_segments_;
 }
 
+void UrbanczikSennPopulation::add_dendrite_listener(DendriteListener* listener) {
+    if (std::find(listeners_.begin(), listeners_.end(), listener) == listeners_.end()) listeners_.push_back(listener);
+}
+
+void UrbanczikSennPopulation::remove_dendrite_listener(DendriteListener* listener) {
+    listeners_.erase(std::remove(listeners_.begin(), listeners_.end(), listener), listeners_.end());
+}
+
 void UrbanczikSennPopulation::advance(Node& n, node_index index, time_ms t1) {
+    if (n.t < t1)
+        for (DendriteListener* l : listeners_) l->on_dendrite_segment(index, n.t, t1, n.a_L, n.a_s);
     while (n.t < t1) {
         const time_ms t0 = n.t;
         time_ms end = t1;

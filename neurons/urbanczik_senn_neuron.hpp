@@ -71,6 +71,16 @@ struct UrbanczikSennParameters {
     static const std::vector<ParameterInfo<UrbanczikSennParameters>>& table();
 };
 
+// Observes the dendrite of a population (plasticity rules use it). Whenever a node advances
+// across [t0, t1], its dendritic traces evolve freely from (a_L, a_s) at t0, with no dendritic input
+// inside: V_w(t) = E_L + psp_scale (a_L exp(-(t - t0)/tau_L) - a_s exp(-(t - t0)/tau_syn_d)).
+// Segments of a node arrive in time order and tile the run without gaps.
+class DendriteListener {
+public:
+    virtual ~DendriteListener() = default;
+    virtual void on_dendrite_segment(node_index node, time_ms t0, time_ms t1, double a_L, double a_s) = 0;
+};
+
 class UrbanczikSennPopulation final : public Population {
 public:
     enum Receptor : int { dendrite = 0, soma_exc = 1, soma_inh = 2 };
@@ -101,6 +111,12 @@ public:
     // dU/dt at t from the model's equations (advances the node to t first).
     double somatic_derivative(node_index node, time_ms t);
 
+    // Dendrite listeners (not owned; adding one twice has no effect).
+    void add_dendrite_listener(DendriteListener* listener);
+    void remove_dendrite_listener(DendriteListener* listener);
+    // Brings a node to t (listeners see the segments).
+    void advance_node(node_index node, time_ms t) { advance(nodes_[node], node, t); }
+
     // Counters for benchmarks and tests.
     std::uint64_t ode_segments() const { return ode_segments_; }
     std::uint64_t exact_segments() const { return exact_segments_; }
@@ -128,6 +144,7 @@ private:
     double psp_scale_ = 0.0;
     std::shared_ptr<const ConductanceSignal> teacher_exc_, teacher_inh_;
     std::vector<Node> nodes_;
+    std::vector<DendriteListener*> listeners_;
     std::uint64_t seed_ = 0;
     std::uint64_t ode_segments_ = 0, exact_segments_ = 0;
 };
