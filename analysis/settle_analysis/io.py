@@ -489,7 +489,7 @@ class SettleFile:
             lo = 0 if t_start is None else _bisect_dataset(ts_ds, window[0], 0, n, "left")
             hi = n if t_stop is None else _bisect_dataset(ts_ds, window[1], lo, n, "left")
             if wanted is None:
-                times, ids = ts_ds[lo:hi], id_ds[lo:hi]
+                times, ids = ts_ds[lo:hi], id_ds.astype(np.int64)[lo:hi]  # converted while reading
             else:
                 times, ids = _scan(ts_ds, id_ds, lo, hi, wanted, None)
         elif sorting == "by_id" and wanted is not None:
@@ -497,7 +497,7 @@ class SettleFile:
         else:
             times, ids = _scan(ts_ds, id_ds, 0, n, wanted, time_filter)
         times = np.asarray(times, dtype=np.float64)
-        ids = np.asarray(ids).astype(np.int64)
+        ids = np.asarray(ids).astype(np.int64, copy=False)
 
         size = max(self.population_sizes().get(population, 0), int(ids.max()) + 1 if ids.size else 0)
         return Spikes(population, times, ids, size, window[0], window[1], sorting)

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .io import WEIGHT_ELEMENT, Report, SettleAnalysisError, Spikes
-from .stats import population_rate
+from .stats import BLOCK, population_rate
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
 # One colour per population, in the order the populations are given.
@@ -46,11 +46,14 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> str:
 def _raster_image(ax, spikes: Spikes, colour: str, window, offset: int, n_time_bins: int, n_rows: int):
     """Draws one population as an image of spike counts per (time bin, group of neurons)."""
     t0, t1 = window
-    ts, ids = spikes.timestamps, spikes.node_ids
-    keep = (ts >= t0) & (ts < t1)
-    time_bin = np.minimum(((ts[keep] - t0) * (n_time_bins / (t1 - t0))).astype(np.int64), n_time_bins - 1)
-    row = ids[keep] * n_rows // max(spikes.n_nodes, 1)
-    counts = np.bincount(row * n_time_bins + time_bin, minlength=n_rows * n_time_bins).reshape(n_rows, n_time_bins)
+    counts = np.zeros(n_rows * n_time_bins, dtype=np.int64)
+    for a in range(0, len(spikes), BLOCK):  # in blocks, so that temporaries stay small
+        ts, ids = spikes.timestamps[a:a + BLOCK], spikes.node_ids[a:a + BLOCK]
+        keep = (ts >= t0) & (ts < t1)
+        time_bin = np.minimum(((ts[keep] - t0) * (n_time_bins / (t1 - t0))).astype(np.int64), n_time_bins - 1)
+        row = ids[keep] * n_rows // max(spikes.n_nodes, 1)
+        counts += np.bincount(row * n_time_bins + time_bin, minlength=counts.size)
+    counts = counts.reshape(n_rows, n_time_bins)
     cmap = LinearSegmentedColormap.from_list(spikes.population, [to_rgba(colour, 0.35), to_rgba(colour, 1.0)])
     cmap.set_under((0, 0, 0, 0))
     nonzero = counts[counts > 0]
@@ -88,7 +91,9 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
     ax_rate = fig.add_subplot(grid[1], sharex=ax)
 
     box = ax.get_window_extent()
-    in_window = [np.count_nonzero((s.timestamps >= t0) & (s.timestamps < t1)) for s in populations]
+    in_window = [int(np.searchsorted(s.timestamps, t1) - np.searchsorted(s.timestamps, t0))
+                 if s.sorting == "by_time" else np.count_nonzero((s.timestamps >= t0) & (s.timestamps < t1))
+                 for s in populations]
     limit = int(box.width * box.height / PIXELS_PER_POINT) if max_points is None else max_points
     as_image = sum(in_window) > limit
     total_nodes = sum(max(s.n_nodes, 1) for s in populations)
@@ -97,6 +102,7 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
 
     offset = 0
     centres = []
+    max_rate = 0.0
     for i, s in enumerate(populations):
         colour = population_colour(i)
         n_nodes = max(s.n_nodes, 1)
@@ -108,6 +114,7 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
             ax.scatter(s.timestamps[keep], s.node_ids[keep] + (offset + 0.5), s=marker_area, color=colour, linewidths=0,
                        rasterized=True, label=s.population)
         edges, rate = population_rate(s.timestamps, n_nodes, bin_ms, t0, t1)
+        max_rate = max(max_rate, float(rate.max()))
         ax_rate.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=colour, lw=1.0, label=s.population)
         centres.append(offset + n_nodes / 2)
         offset += n_nodes
@@ -121,7 +128,7 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
     ax.tick_params(labelbottom=False)
     ax_rate.set_xlabel("time (ms)")
     ax_rate.set_ylabel("rate (Hz)")
-    ax_rate.set_ylim(bottom=0)
+    ax_rate.set_ylim(0.0, 1.15 * max_rate if max_rate > 0 else 1.0)
     if len(populations) > 1:
         ax_rate.legend(loc="upper right", fontsize="small", ncols=min(len(populations), 5), frameon=False)
     return fig

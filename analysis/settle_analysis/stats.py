@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 MS_PER_S = 1000.0
+# Elements processed at a time by functions that scan all spikes of a population.
+BLOCK = 1 << 20
 
 
 def firing_rates(trains, t_start: float, t_stop: float) -> np.ndarray:
@@ -70,9 +72,12 @@ def population_rate(timestamps, n_nodes: int, bin_ms: float, t_start: float, t_s
     """
     edges = _uniform_edges(t_start, t_stop, bin_ms)
     ts = np.asarray(timestamps, dtype=np.float64)
-    ts = ts[(ts >= t_start) & (ts < t_stop)]
-    index = np.minimum(((ts - t_start) / bin_ms).astype(np.int64), edges.size - 2)
-    counts = np.bincount(index, minlength=edges.size - 1)
+    counts = np.zeros(edges.size - 1, dtype=np.int64)
+    for a in range(0, ts.size, BLOCK):  # in blocks, so that temporaries stay small for huge inputs
+        block = ts[a:a + BLOCK]
+        block = block[(block >= t_start) & (block < t_stop)]
+        index = np.minimum(((block - t_start) / bin_ms).astype(np.int64), edges.size - 2)
+        counts += np.bincount(index, minlength=edges.size - 1)
     widths_s = (np.minimum(edges[1:], t_stop) - edges[:-1]) / MS_PER_S
     return edges, counts / (max(n_nodes, 1) * widths_s)
 

@@ -132,3 +132,17 @@ def test_info(rich_file):
     assert "spikes quiet" in text and "0 spikes, sorted by_time" in text
     assert "2000 samples x 6 columns (U, V_w) every 0.5 ms" in text
     assert "metric test_accuracy" in text and "0.93" in text
+
+
+def test_large_file_raster_is_downsampled(tmp_path):
+    from bench_large_raster import write_spike_file
+
+    path = str(tmp_path / "large.h5")
+    n_spikes = write_spike_file(path, n_neurons=2000, duration_ms=10_000.0, rate_hz=10.0)
+    assert 190_000 < n_spikes < 210_000
+    with SettleFile(path) as f:
+        ((_, _, fig),) = cli._figures(f, "raster", argparse.Namespace(t_start=None, t_stop=None))
+    ax = fig.axes[0]
+    assert not ax.collections, "200k spikes must not be scattered one by one"
+    (image,) = ax.images
+    assert np.asarray(image.get_array()).sum() == n_spikes

@@ -84,8 +84,8 @@ class ReadCounter:
         self.elements = 0
         original = h5py.Dataset.__getitem__
 
-        def counting(dataset, key):
-            out = original(dataset, key)
+        def counting(dataset, key, **kwargs):
+            out = original(dataset, key, **kwargs)
             self.elements += np.size(out)
             return out
 
