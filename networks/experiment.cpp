@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "networks/network_builder.hpp"
+#include "networks/plasticity_experiments.hpp"
 #include "networks/progress_bar.hpp"
 #ifdef SETTLE_HAVE_MLP
 #include "networks/mlp_experiment_adapter.hpp"
@@ -98,6 +99,17 @@ nlohmann::json finish_output(SonataWriter& writer, const Network* network, const
             summary["spikes"][names.back()] = stats.spikes.at(p);
         }
     }
+    if (network)
+        for (std::size_t p = 0; p < network->projection_count(); ++p) {
+            const Projection& proj = network->projection(p);
+            if (!proj.rule()) continue;
+            std::vector<std::uint64_t> src(proj.size()), tgt(proj.size());
+            for (std::size_t c = 0; c < proj.size(); ++c) {
+                src[c] = proj.source_of(c);
+                tgt[c] = proj.target_of(c);
+            }
+            writer.add_final_weights(proj.name(), std::move(src), std::move(tgt), proj.weights());
+        }
     for (auto& [k, v] : extra.items()) summary[k] = v;
     nlohmann::json metrics = nlohmann::json::object();
     for (const auto& [k, v] : results.scalars) metrics[k] = v;
@@ -113,6 +125,8 @@ const std::map<std::string, ExperimentFactory>& experiment_registry() {
         r["network"] = [](ConfigTable& root, std::uint64_t seed) -> std::unique_ptr<Experiment> {
             return std::make_unique<NetworkExperiment>(root, seed);
         };
+        r["urbanczik_senn"] = make_urbanczik_senn_experiment;
+        r["stdp_window"] = make_stdp_window_experiment;
 #ifdef SETTLE_HAVE_MLP
         r["mlp"] = make_mlp_experiment;
 #endif

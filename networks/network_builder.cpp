@@ -2,13 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 #include "neurons/conductance_signal.hpp"
 #include "neurons/poisson_source.hpp"
 #include "neurons/spike_train_source.hpp"
 #include "neurons/urbanczik_senn_neuron.hpp"
+#include "plasticity/dendritic_prediction_rule.hpp"
+#include "plasticity/pair_stdp_rule.hpp"
+#include "plasticity/pre_post_derivative_rule.hpp"
 #include "sim/connectivity.hpp"
+#include "sim/error.hpp"
+#include "sim/hdf5_file.hpp"
 #include "sim/random.hpp"
 
 namespace settle {
@@ -230,6 +236,104 @@ ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
     return init;
 }
 
+// [[projection]] plasticity = { rule = ..., ... } (docs/config.md, "Plasticity").
+std::unique_ptr<PlasticityRule> read_plasticity(ConfigTable& proj, Population& target, const std::string& receptor) {
+    auto table = proj.table("plasticity");
+    if (!table) return nullptr;
+    ConfigTable& t = *table;
+    const std::string rule = t.get_choice("rule", "", {"dendritic_prediction", "pre_post_derivative", "pair_stdp"});
+    std::unique_ptr<PlasticityRule> out;
+    if (rule == "dendritic_prediction") {
+        auto* neuron = dynamic_cast<UrbanczikSennPopulation*>(&target);
+        if (!neuron) t.fail("rule", "dendritic_prediction needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
+        if (receptor != "dendrite") t.fail("rule", "dendritic_prediction needs receptor = \"dendrite\", got \"" + receptor + "\"");
+        DendriticPredictionParameters p;
+        p.eta = t.get_double("eta", p.eta);
+        p.tau_Delta = t.get_double("tau_Delta", p.tau_Delta);
+        p.w_min = t.get_double("w_min", p.w_min);
+        p.w_max = t.get_double("w_max", p.w_max);
+        p.nest_convention = t.get_choice("convention", "nest", {"nest", "plain"}) == "nest";
+        p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
+        try {
+            p.validate(neuron->parameters().tau_L());
+        } catch (const std::invalid_argument& e) {
+            t.fail("rule", e.what());
+        }
+        out = std::make_unique<DendriticPredictionRule>(p);
+    } else if (rule == "pre_post_derivative") {
+        PrePostDerivativeParameters p;
+        p.eta = t.get_double("eta", p.eta);
+        p.pre = t.get_choice("pre", "trace", {"spikes", "trace"}) == "spikes" ? PrePostDerivativeParameters::Pre::spikes
+                                                                             : PrePostDerivativeParameters::Pre::trace;
+        p.post = t.get_choice("post", "trace", {"rate", "trace"}) == "rate" ? PrePostDerivativeParameters::Post::rate
+                                                                          : PrePostDerivativeParameters::Post::trace;
+        p.tau_pre = t.get_double("tau_pre", p.tau_pre);
+        p.tau_post = t.get_double("tau_post", p.tau_post);
+        p.w_min = t.get_double("w_min", p.w_min);
+        p.w_max = t.get_double("w_max", p.w_max);
+        if (p.post == PrePostDerivativeParameters::Post::rate && !dynamic_cast<UrbanczikSennPopulation*>(&target))
+            t.fail("post", "post = \"rate\" needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
+        out = guarded(t, "rule", [&] { return std::make_unique<PrePostDerivativeRule>(p); });
+    } else {
+        PairStdpParameters p;
+        p.eta = t.get_double("eta", p.eta);
+        p.A_plus = t.get_double("A_plus", p.A_plus);
+        p.A_minus = t.get_double("A_minus", p.A_minus);
+        p.tau_plus = t.get_double("tau_plus", p.tau_plus);
+        p.tau_minus = t.get_double("tau_minus", p.tau_minus);
+        p.w_min = t.get_double("w_min", p.w_min);
+        p.w_max = t.get_double("w_max", p.w_max);
+        p.multiplicative = t.get_choice("weight_dependence", "additive", {"additive", "multiplicative"}) == "multiplicative";
+        p.nearest = t.get_choice("pairing", "all_to_all", {"all_to_all", "nearest"}) == "nearest";
+        out = guarded(t, "rule", [&] { return std::make_unique<PairStdpRule>(p); });
+    }
+    t.finish();
+    return out;
+}
+
+// weight = { from_file = "x.h5", projection = "name" }: the weights saved under
+// /settle/weights/<name>/ by an earlier run, matched to this projection's (source, target) pairs.
+std::vector<double> load_weights(ConfigTable& proj, const std::string& name,
+                                 const std::vector<std::pair<node_index, node_index>>& pairs) {
+    auto sub = proj.table("weight");
+    ConfigTable& t = *sub;
+    const std::string file = t.require_string("from_file");
+    const std::string saved = t.get_string("projection", name);
+    t.finish();
+    std::vector<std::uint64_t> src, tgt;
+    std::vector<double> w;
+    try {
+        h5::silence_library_errors();
+        h5::Handle f = h5::open_file_for_reading(file);
+        const std::string group = "settle/weights/" + saved;
+        if (!h5::exists(f.get(), "settle") || !h5::exists(f.get(), "settle/weights") || !h5::exists(f.get(), group))
+            t.fail("from_file", "'" + file + "' has no saved weights of projection '" + saved + "' (/" + group + ")");
+        h5::Handle g = h5::open_group(f.get(), group);
+        src = h5::read_u64_dataset(g.get(), "source");
+        tgt = h5::read_u64_dataset(g.get(), "target");
+        w = h5::read_f64_dataset(g.get(), "weight");
+    } catch (const FileError& e) {
+        t.fail("from_file", e.what());
+    }
+    if (src.size() != w.size() || tgt.size() != w.size()) t.fail("from_file", "'" + file + "': source, target and weight differ in length");
+    if (w.size() != pairs.size())
+        t.fail("from_file", "'" + file + "' holds " + std::to_string(w.size()) + " weights for '" + saved + "' but this projection has " +
+                                std::to_string(pairs.size()) + " connections");
+    // Match by (source, target); multapses in file order.
+    std::map<std::pair<std::uint64_t, std::uint64_t>, std::vector<double>> by_pair;
+    for (std::size_t i = w.size(); i-- > 0;) by_pair[{src[i], tgt[i]}].push_back(w[i]);
+    std::vector<double> out(pairs.size());
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        auto it = by_pair.find({pairs[i].first, pairs[i].second});
+        if (it == by_pair.end() || it->second.empty())
+            t.fail("from_file", "'" + file + "' has no weight for connection " + std::to_string(pairs[i].first) + " -> " +
+                                    std::to_string(pairs[i].second));
+        out[i] = it->second.back();
+        it->second.pop_back();
+    }
+    return out;
+}
+
 }  // namespace
 
 BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
@@ -301,15 +405,22 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
         } catch (const std::invalid_argument& e) {
             t.fail("connect", e.what());
         }
-        const ValueInit w_init = read_value_init(t, "weight", false);
+        const toml_value* w_raw = t.raw("weight");
+        const bool from_file = w_raw && w_raw->is_table() && w_raw->as_table().count("from_file");
+        ValueInit w_init;
+        if (!from_file) w_init = read_value_init(t, "weight", false);
         ValueInit d_init;
         if (t.has("delay_ms")) d_init = read_value_init(t, "delay_ms", true);
         else d_init.value = 0.0;
         std::vector<double> weights, delays;
-        try {
-            weights = make_values(w_init, pairs, seed, key, false);
-        } catch (const std::invalid_argument& e) {
-            t.fail("weight", e.what());
+        if (from_file) {
+            weights = load_weights(t, name, pairs);
+        } else {
+            try {
+                weights = make_values(w_init, pairs, seed, key, false);
+            } catch (const std::invalid_argument& e) {
+                t.fail("weight", e.what());
+            }
         }
         try {
             delays = make_values(d_init, pairs, seed, key, true);
@@ -318,8 +429,14 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
         }
         std::vector<Connection> cons(pairs.size());
         for (std::size_t i = 0; i < pairs.size(); ++i) cons[i] = {pairs[i].first, pairs[i].second, weights[i], delays[i]};
+        auto plasticity = read_plasticity(t, target, receptor);
         t.finish();
-        net.add_projection(std::make_unique<Projection>(name, src, tgt, receptor_index, std::move(cons), net.population(src).size()));
+        auto projection = std::make_unique<Projection>(name, src, tgt, receptor_index, std::move(cons), net.population(src).size());
+        if (plasticity) {
+            if (name.find('/') != std::string::npos) t.fail("name", "a plastic projection's name must not contain '/'");
+            projection->set_rule(std::move(plasticity));
+        }
+        net.add_projection(std::move(projection));
     }
 
     built.recording.spike_populations.assign(net.population_count(), "");
@@ -374,6 +491,47 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
             spec.nodes = probe.nodes;
             probe.dt = spec.dt = require_positive(r, "dt_ms", r.get_double("dt_ms", 0.1));
             probe.start = spec.start = require_non_negative(r, "start_ms", r.get_double("start_ms", 0.0));
+            r.finish();
+            built.recording.probes.push_back(probe);
+            built.recording.reports.push_back(spec);
+        }
+        for (auto& r : rec->tables("weights")) {
+            const std::string pname = r.require_string("projection");
+            const long pi = net.find_projection(pname);
+            if (pi < 0) {
+                std::vector<std::string> proj_names;
+                for (std::size_t i = 0; i < net.projection_count(); ++i) proj_names.push_back(net.projection(i).name());
+                const std::string hint = closest_match(pname, proj_names);
+                r.fail("projection", "no projection named '" + pname + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+            }
+            Projection& proj = net.projection(static_cast<std::size_t>(pi));
+            ReportSpec spec;
+            spec.population = proj.name();
+            spec.element_ids = {0};
+            spec.element_names = {"w"};
+            spec.element_units = {""};
+            std::vector<std::int64_t> all(std::min<std::size_t>(proj.size(), 100));
+            for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<std::int64_t>(i);
+            std::vector<std::size_t> connections;
+            for (auto c : r.get_int_array("connections", all)) {
+                if (c < 0 || static_cast<std::size_t>(c) >= proj.size())
+                    r.fail("connections", "connection " + std::to_string(c) + " outside [0, " + std::to_string(proj.size()) + ")");
+                connections.push_back(static_cast<std::size_t>(c));
+                spec.nodes.push_back(static_cast<node_index>(c));
+            }
+            StateProbe probe;
+            probe.population = proj.target_population();
+            probe.element_ids = {0};
+            probe.nodes = spec.nodes;
+            probe.dt = spec.dt = require_positive(r, "dt_ms", r.get_double("dt_ms", 1.0));
+            probe.start = spec.start = require_non_negative(r, "start_ms", r.get_double("start_ms", 0.0));
+            Projection* pp = &proj;
+            probe.sampler = [pp, connections](time_ms t, std::vector<double>& row) {
+                for (std::size_t c : connections) {
+                    if (PlasticityRule* rule = pp->rule()) rule->update_connection(c, t);
+                    row.push_back(pp->weight(c));
+                }
+            };
             r.finish();
             built.recording.probes.push_back(probe);
             built.recording.reports.push_back(spec);

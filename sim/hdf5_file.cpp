@@ -301,4 +301,23 @@ std::string read_string_dataset(hid_t parent, const std::string& name) {
     return buf.substr(0, buf.find('\0'));
 }
 
+namespace {
+template <class T>
+std::vector<T> read_1d(hid_t parent, const std::string& name, hid_t mem_type) {
+    const auto shape = dataset_shape(parent, name);
+    if (shape.size() != 1) throw FileError(object_name(parent), name + ": expected a 1-D dataset");
+    std::vector<T> out(shape[0]);
+    Handle d = open_dataset(parent, name);
+    if (!out.empty()) check(H5Dread(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()), d.get(), "read " + name);
+    return out;
+}
+}  // namespace
+
+std::vector<double> read_f64_dataset(hid_t parent, const std::string& name) {
+    return read_1d<double>(parent, name, H5T_NATIVE_DOUBLE);
+}
+std::vector<std::uint64_t> read_u64_dataset(hid_t parent, const std::string& name) {
+    return read_1d<std::uint64_t>(parent, name, H5T_NATIVE_UINT64);
+}
+
 }  // namespace settle::h5

@@ -105,4 +105,7 @@ double read_attr_f64(hid_t obj, const std::string& name);
 std::uint64_t read_attr_u64(hid_t obj, const std::string& name);
 std::vector<std::uint64_t> dataset_shape(hid_t parent, const std::string& name);
 std::string read_string_dataset(hid_t parent, const std::string& name);
+// Whole 1-D numeric datasets, converted to the requested type.
+std::vector<double> read_f64_dataset(hid_t parent, const std::string& name);
+std::vector<std::uint64_t> read_u64_dataset(hid_t parent, const std::string& name);
 }  // namespace settle::h5

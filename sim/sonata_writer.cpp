@@ -128,6 +128,11 @@ void SonataWriter::on_progress(time_ms, std::uint64_t) {
     if (since >= flush_interval_s_) flush_to_disk();
 }
 
+void SonataWriter::add_final_weights(const std::string& projection, std::vector<std::uint64_t> sources,
+                                     std::vector<std::uint64_t> targets, std::vector<double> weights) {
+    final_weights_.push_back({projection, std::move(sources), std::move(targets), std::move(weights)});
+}
+
 void SonataWriter::finish(const RunStats& stats, const std::vector<std::string>& population_names,
                           const InMemoryResults& results, const std::string& summary_json, double wall_seconds) {
     write_buffers();
@@ -147,6 +152,15 @@ void SonataWriter::finish(const RunStats& stats, const std::vector<std::string>&
     if (!results.arrays.empty()) {
         h5::Handle arrays = h5::create_group(meta.get(), "arrays");
         for (const auto& [name, a] : results.arrays) h5::dataset_f64_2d(arrays.get(), name, a.rows, a.cols, a.values);
+    }
+    if (!final_weights_.empty()) {
+        h5::Handle weights = h5::create_group(meta.get(), "weights");
+        for (const auto& fw : final_weights_) {
+            h5::Handle g = h5::create_group(weights.get(), fw.projection);
+            h5::dataset_u64(g.get(), "source", fw.sources);
+            h5::dataset_u64(g.get(), "target", fw.targets);
+            h5::dataset_f64(g.get(), "weight", fw.weights);
+        }
     }
     h5::dataset_string(meta.get(), "summary", summary_json);
     h5::attr_string(meta.get(), "stop_reason", stats.interrupted ? "interrupted" : "finished");

@@ -43,6 +43,9 @@ public:
     void on_sample(std::size_t probe, std::uint64_t step, time_ms t, const std::vector<double>& row) override;
     void on_progress(time_ms t, std::uint64_t events) override;
 
+    // Final weights of a projection, written by finish() as /settle/weights/<name>/{source,target,weight}.
+    void add_final_weights(const std::string& projection, std::vector<std::uint64_t> sources,
+                           std::vector<std::uint64_t> targets, std::vector<double> weights);
     // Writes buffered data, then the metadata of a clean end, and closes the file.
     void finish(const RunStats& stats, const std::vector<std::string>& population_names, const InMemoryResults& results,
                 const std::string& summary_json, double wall_seconds);
@@ -73,6 +76,12 @@ private:
     double flush_interval_s_;
     std::chrono::steady_clock::time_point last_flush_;
     std::uint64_t flushes_ = 0;
+    struct FinalWeights {
+        std::string projection;
+        std::vector<std::uint64_t> sources, targets;
+        std::vector<double> weights;
+    };
+    std::vector<FinalWeights> final_weights_;
 };
 
 }  // namespace settle
