@@ -57,7 +57,8 @@ def write_spike_file(path: str, n_neurons: int, duration_ms: float, rate_hz: flo
             ids[total:] = block_ids[order]
             total += order.size
         meta = f.create_group("settle")
-        meta["config"] = f'[simulation]\nduration_ms = {duration_ms}\n\n[[population]]\nname = "exc"\nsize = {n_neurons}\n'
+        meta["config"] = (f"[simulation]\nduration_ms = {duration_ms}\n\n"
+                          f'[[population]]\nname = "exc"\nsize = {n_neurons}\n')
         meta.attrs["settle_version"] = "bench"
         meta.attrs["git_revision"] = "none"
         meta.attrs.create("seed", seed, dtype=np.uint64)

@@ -160,10 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("file", metavar="FILE.h5")
     plot.add_argument("--out", metavar="DIR", help="output directory (default: <FILE stem>_figures next to FILE)")
     plot.add_argument("--what", metavar="LIST",
-                      help=f"comma-separated figures to draw, from {','.join(FIGURE_KINDS)} (default: all the file has)")
+                      help=f"comma-separated figures to draw, from {','.join(FIGURE_KINDS)} "
+                           "(default: all the file has)")
     plot.add_argument("--format", default="png", metavar="LIST",
                       help=f"comma-separated formats from {','.join(plots.FIGURE_FORMATS)} (default: png)")
-    plot.add_argument("--t-start", type=float, metavar="MS", help="start of the time window of raster, traces and weights")
+    plot.add_argument("--t-start", type=float, metavar="MS",
+                      help="start of the time window of raster, traces and weights")
     plot.add_argument("--t-stop", type=float, metavar="MS", help="end of that window")
     plot.set_defaults(run=run_plot)
 

@@ -296,15 +296,14 @@ class SettleFile:
     def _check_layout(self) -> None:
         root = self._file
         magic = root.attrs.get("magic")
-        if magic is not None:
-            if int(np.asarray(magic).ravel()[0]) != SONATA_MAGIC:
-                self.close()
-                raise SettleAnalysisError(
-                    f"{self.path}: not a SONATA file (magic is {int(np.asarray(magic).ravel()[0]):#x}, expected {SONATA_MAGIC:#x})"
-                )
-        elif not any(name in root for name in ("spikes", "report", "settle")):
+        problem = None
+        if magic is not None and int(np.asarray(magic).ravel()[0]) != SONATA_MAGIC:
+            problem = f"not a SONATA file (magic is {int(np.asarray(magic).ravel()[0]):#x}, expected {SONATA_MAGIC:#x})"
+        elif magic is None and not any(name in root for name in ("spikes", "report", "settle")):
+            problem = "not a settle/SONATA file (no magic attribute, no /spikes or /report)"
+        if problem:
             self.close()
-            raise SettleAnalysisError(f"{self.path}: not a settle/SONATA file (no magic attribute, no /spikes or /report)")
+            raise SettleAnalysisError(f"{self.path}: {problem}")
 
     def close(self) -> None:
         self._file.close()

@@ -76,7 +76,10 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
         intensity = spike count) instead of one point per spike; default: the raster's area in
         pixels / PIXELS_PER_POINT, the point where markers would overlap anyway.
     """
-    populations = [spikes] if isinstance(spikes, Spikes) else list(spikes.values() if isinstance(spikes, dict) else spikes)
+    if isinstance(spikes, Spikes):
+        populations = [spikes]
+    else:
+        populations = list(spikes.values() if isinstance(spikes, dict) else spikes)
     if not populations:
         raise SettleAnalysisError("no spike populations to plot")
     t0 = min(s.t_start for s in populations) if t_start is None else float(t_start)
@@ -223,7 +226,8 @@ def learning_curves(metrics: dict, figsize=(8.0, 7.0), dpi: float = 100.0) -> Fi
     panels = [(tuple(n for n in names if n in metrics), x, y) for names, x, y in panels]
     panels = [p for p in panels if p[0]]
     if not panels:
-        raise SettleAnalysisError("no learning metrics (" + ", ".join(LEARNING_CURVE_METRICS + LOSS_METRICS + ACCURACY_METRICS) + ")")
+        known = LEARNING_CURVE_METRICS + LOSS_METRICS + ACCURACY_METRICS
+        raise SettleAnalysisError("no learning metrics (" + ", ".join(known) + ")")
     n_epochs = max([np.size(metrics[n]) for n in LOSS_METRICS + ACCURACY_METRICS if n in metrics] + [1])
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]

@@ -46,7 +46,8 @@ def summarize(f: SettleFile) -> list[tuple[str, str]]:
     for name in f.report_names:
         layout = f.report_layout(name)
         rows.append((f"report {name}", f"{layout.n_times} samples x {len(layout.element_names)} columns "
-                                       f"({', '.join(layout.elements)}) every {layout.dt:g} ms from {layout.start:g} ms"))
+                                       f"({', '.join(layout.elements)}) every {layout.dt:g} ms "
+                                       f"from {layout.start:g} ms"))
     for name, values in f.metrics().items():
         rows.append((f"metric {name}", _metric_text(values)))
     for name in f.array_names:

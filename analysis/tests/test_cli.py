@@ -32,7 +32,8 @@ def test_default_figure_set_from_another_directory(rich_file, tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     out_dir = os.path.join(os.path.dirname(rich_file.path), "run_figures")
-    expected = [os.path.join(out_dir, f"{name}.png") for name in DEFAULT_FIGURES] + [os.path.join(out_dir, "index.html")]
+    expected = [os.path.join(out_dir, f"{name}.png") for name in DEFAULT_FIGURES]
+    expected.append(os.path.join(out_dir, "index.html"))
     assert result.stdout.splitlines() == expected
     for path in expected:
         assert os.path.getsize(path) > 0

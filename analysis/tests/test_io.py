@@ -244,7 +244,7 @@ def test_hdf5_that_is_not_sonata(tmp_path):
 
 def test_missing_groups_are_named(rich_file):
     with sa.SettleFile(rich_file.path) as f:
-        with pytest.raises(sa.SettleAnalysisError, match=r"no spike population 'inh' \(the file has: exc, inp, quiet\)"):
+        with pytest.raises(sa.SettleAnalysisError, match=r"no spike population 'inh' \(the file has: exc, inp, quiet"):
             f.spikes("inh")
         with pytest.raises(sa.SettleAnalysisError, match="no report 'nope'"):
             f.report("nope")

@@ -47,7 +47,8 @@ def test_raster_scatters_every_spike_with_population_offsets(rich_file, tmp_path
     offset = 0
     for pop, collection in zip(order, scatters):
         ts, ids = rich_file.spikes[pop]
-        np.testing.assert_array_equal(collection.get_offsets(), np.column_stack([ts, ids + offset + 0.5]).reshape(-1, 2))
+        expected = np.column_stack([ts, ids + offset + 0.5]).reshape(-1, 2)  # neuron i at row centre i + 0.5
+        np.testing.assert_array_equal(collection.get_offsets(), expected)
         offset += rich_file.sizes[pop]
     assert ax.get_ylim() == (0, offset)
     assert [t.get_text() for t in ax.get_yticklabels()] == order
@@ -162,7 +163,7 @@ def test_angles_with_confidence_intervals(rich_file, tmp_path):
     fig = plots.angles(rich_file.metrics)
     cos_ax, angle_ax = fig.axes
     (cos_bars,) = cos_ax.containers
-    data, _caps, (segments,) = cos_bars.lines[0], cos_bars.lines[1], cos_bars.lines[2]
+    data, (segments,) = cos_bars.lines[0], cos_bars.lines[2]
     np.testing.assert_array_equal(data.get_xdata(), [1, 2])
     np.testing.assert_array_equal(data.get_ydata(), [0.9, 0.5])
     np.testing.assert_allclose([s[:, 1] for s in segments.get_segments()], [[0.85, 0.95], [0.4, 0.6]])
