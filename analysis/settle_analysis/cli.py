@@ -33,10 +33,10 @@ WEIGHT_VALUES_BUDGET = 20_000_000
 
 def _available(f: SettleFile) -> dict[str, str]:
     """Figure kind -> why it can be drawn, for each kind the file has data for."""
-    layouts = [f.report_layout(name) for name in f.report_names]
+    layouts = [layout for layout in map(f.report_layout, f.report_names) if layout.n_times > 0]
     metrics = set(f.metric_names)
     found = {}
-    if f.spike_populations:
+    if f.spike_populations and f.run_window()[1] > 0:
         found["raster"] = "spikes"
     if any(not layout.is_weight for layout in layouts):
         found["traces"] = "state reports"
@@ -52,7 +52,7 @@ def _available(f: SettleFile) -> dict[str, str]:
 
 
 MISSING = {
-    "raster": "no /spikes populations",
+    "raster": "no /spikes populations, or nothing simulated yet",
     "traces": "no state reports under /report",
     "weights": "no weight reports (element 'w') under /report",
     "learning": "no learning metrics (" + ", ".join(plots.LEARNING_CURVE_METRICS + plots.LOSS_METRICS
@@ -75,6 +75,8 @@ def _figures(f: SettleFile, kind: str, args):
                 continue
             nodes = list(dict.fromkeys(layout.node_ids.tolist()))[:TRACE_NODES]
             report = f.report(name, node_ids=nodes, max_samples=TRACE_SAMPLES, **window)
+            if report.times.size == 0:  # nothing sampled yet, or nothing in the window
+                continue
             yield f"traces_{name}", f"Sampled state: {name}", plots.potential_traces(report)
     elif kind == "weights":
         for name in f.report_names:
@@ -84,6 +86,8 @@ def _figures(f: SettleFile, kind: str, args):
             n_synapses = layout.element_names.count("w")
             samples = min(WEIGHT_SAMPLES, max(2, WEIGHT_VALUES_BUDGET // max(n_synapses, 1)))
             report = f.report(name, elements=["w"], max_samples=samples, **window)
+            if report.times.size == 0:
+                continue
             yield f"weights_{name}", f"Weights: {name}", plots.weight_trajectories(report)
             yield f"weight_hist_{name}", f"Weight distribution: {name}", plots.weight_histogram(report)
     elif kind == "learning":

@@ -405,7 +405,8 @@ class SettleFile:
 
     def run_window(self) -> tuple[float, float]:
         """(0, end of the data) in ms: the simulated time of a clean run, else the latest spike
-        or report sample in the file (a partial run), else the planned duration."""
+        or report sample in the file (a partial run), else (no data yet) the planned duration,
+        else 0."""
         if self._run_stop is None:
             meta = self.metadata
             if meta.simulated_ms is not None:
@@ -417,7 +418,8 @@ class SettleFile:
                 for name in self.report_names:
                     layout = self.report_layout(name)
                     ends.append(layout.start + layout.n_times * layout.dt)
-                self._run_stop = float(max(ends)) if ends else (meta.duration_ms or 0.0)
+                end = float(max(ends)) if ends else 0.0
+                self._run_stop = end if end > 0 else (meta.duration_ms or 0.0)
         return 0.0, self._run_stop
 
     # ---- spikes ---------------------------------------------------------------------------

@@ -147,3 +147,22 @@ def test_large_file_raster_is_downsampled(tmp_path):
     assert not ax.collections, "200k spikes must not be scattered one by one"
     (image,) = ax.images
     assert np.asarray(image.get_array()).sum() == n_spikes
+
+
+def test_reports_without_samples_are_skipped(tmp_path, capsys):
+    path = str(tmp_path / "just_started.h5")
+    with sf.open_sonata(path) as f:
+        sf.write_settle_metadata(f, complete=False)
+        sf.write_spikes(f, "pop", [], [])
+        sf.write_report(f, "pop", 0.0, 0.1, np.zeros((0, 2)), [0, 1], [0])
+    assert main(["plot", path, "--out", str(tmp_path / "figs")]) == 0
+    assert [os.path.basename(p) for p in capsys.readouterr().out.splitlines()] == ["raster.png", "index.html"]
+
+
+def test_file_with_nothing_to_plot_still_gets_an_index(tmp_path, capsys):
+    path = str(tmp_path / "empty.h5")
+    with h5py.File(path, "w") as f:
+        sf.write_spikes(f, "pop", [], [])
+    assert main(["plot", path, "--out", str(tmp_path / "figs")]) == 0
+    assert capsys.readouterr().out.splitlines() == [str(tmp_path / "figs" / "index.html")]
+    assert "The file holds nothing to plot" in (tmp_path / "figs" / "index.html").read_text()

@@ -172,6 +172,8 @@ def test_report_selection_and_decimation(rich_file):
         assert sparse.times[0] == 0.0 and sparse.times[-1] == 999.5
         rows = (sparse.times / 0.5).astype(int)
         np.testing.assert_array_equal(sparse.values, rich_file.state[rows])
+        node_sparse = f.report("exc", node_ids=[3], max_samples=7)
+        np.testing.assert_array_equal(node_sparse.values, rich_file.state[rows][:, 2:4])
         ends = f.report("inp->exc", max_samples=2)
         np.testing.assert_array_equal(ends.values, rich_file.weights[[0, -1]])
         assert ends.is_weight and f.report_layout("inp->exc").is_weight
