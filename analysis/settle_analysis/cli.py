@@ -31,26 +31,27 @@ WEIGHT_SAMPLES = 2000
 WEIGHT_VALUES_BUDGET = 20_000_000
 
 
-def _available(f: SettleFile) -> dict[str, str]:
-    """Figure kind -> why it can be drawn, for each kind the file has data for."""
+def _available(f: SettleFile) -> set[str]:
+    """The figure kinds the file has data for."""
     layouts = [layout for layout in map(f.report_layout, f.report_names) if layout.n_times > 0]
     metrics = set(f.metric_names)
-    found = {}
+    kinds = set()
     if f.spike_populations and f.run_window()[1] > 0:
-        found["raster"] = "spikes"
+        kinds.add("raster")
     if any(not layout.is_weight for layout in layouts):
-        found["traces"] = "state reports"
+        kinds.add("traces")
     if any(layout.is_weight for layout in layouts):
-        found["weights"] = "weight reports"
+        kinds.add("weights")
     if metrics & set(plots.LEARNING_CURVE_METRICS + plots.LOSS_METRICS + plots.ACCURACY_METRICS):
-        found["learning"] = "learning metrics"
+        kinds.add("learning")
     if {"window_dt_ms", "window_dw"} <= metrics:
-        found["stdp"] = "STDP window metrics"
+        kinds.add("stdp")
     if metrics & set(plots.ANGLE_METRICS):
-        found["angles"] = "angle metrics"
-    return found
+        kinds.add("angles")
+    return kinds
 
 
+# Why a kind is not available, for the error message of `--what`.
 MISSING = {
     "raster": "no /spikes populations, or nothing simulated yet",
     "traces": "no state reports under /report",
