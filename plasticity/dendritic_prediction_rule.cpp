@@ -42,11 +42,6 @@ void DendriticPredictionRule::attach(Projection& projection, Population&, Popula
     inv_tau_L_ = 1.0 / m.tau_L();
     inv_tau_s_ = 1.0 / m.tau_syn_d;
     inv_tau_Delta_ = p_.tau_Delta > 0.0 ? 1.0 / p_.tau_Delta : 0.0;
-    inv_tau_ = {inv_tau_L_, inv_tau_s_, inv_tau_L_ - inv_tau_Delta_, inv_tau_s_ - inv_tau_Delta_};
-    const double fastest = *std::max_element(inv_tau_.begin(), inv_tau_.end());
-    const double slowest = *std::min_element(inv_tau_.begin(), inv_tau_.end());
-    epoch_length_ = 6.0 / fastest;
-    horizon_ = epoch_length_ + 45.0 / slowest;
     E_L_ = m.E_L;
     g_ratio_ = m.g_sp / (m.g_L_s + m.g_sp);
     beta_ = m.beta;
