@@ -233,7 +233,7 @@ nlohmann::json run_experiment(const std::string& toml_text, std::uint64_t seed) 
 }
 }  // namespace
 
-TEST_CASE("stdp_window: pre x d/dt post window shape; pair STDP equals its closed form", "[plasticity][experiment]") {
+TEST_CASE("stdp_window: pre x d/dt post window shape, pair STDP equals its closed form", "[plasticity][experiment]") {
     const auto s = run_experiment(R"(
 experiment = "stdp_window"
 [protocol]
