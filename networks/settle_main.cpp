@@ -73,7 +73,11 @@ void read_common(ConfigTable& root, LoadedConfig& c) {
         c.flush_interval_s = require_positive(*out, "flush_interval_s", out->get_double("flush_interval_s", 5.0));
         out->finish();
     }
-    if (!root.has("seed")) c.doc.as_table()["seed"] = toml_value(static_cast<std::int64_t>(c.seed));
+    if (!root.has("seed")) {
+        // Store the seed actually used in the resolved config written to the output file.
+        c.doc.as_table()["seed"] = toml_value(static_cast<std::int64_t>(c.seed));
+        root.ignore("seed");
+    }
 }
 
 std::string format_toml(const toml_value& doc) {

@@ -41,7 +41,7 @@ inline bool operator>(const Event& x, const Event& y) {
 
 class EventQueue {
 public:
-    explicit EventQueue(time_ms bucket_width = 0.1, std::size_t bucket_count = 4096)
+    explicit EventQueue(time_ms bucket_width = 0.025, std::size_t bucket_count = 16384)
         : width_(bucket_width), count_(bucket_count), buckets_(bucket_count) {}
 
     void push(const Event& e) {

@@ -86,7 +86,7 @@ TEST_CASE("wrong types and out-of-range values are named", "[config]") {
     CHECK_THAT(build_error(t + "[[population]]\nname = \"n2\"\nmodel = \"urbanczik_senn\"\nsize = 1\nparams = { tau_l = 1.0 }\n"), Catch::Contains("params.tau_l"));
 }
 
-TEST_CASE("--set overrides address tables and named array elements", "[config]") {
+TEST_CASE("command-line overrides address tables and named array elements", "[config]") {
     auto doc = parse(base);
     apply_override(doc, "simulation.duration_ms=250");
     apply_override(doc, "population.inputs.rate_hz=7.5");

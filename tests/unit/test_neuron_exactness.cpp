@@ -34,7 +34,12 @@ testing::RecordingObserver simulate(const UrbanczikSennParameters& p, const std:
     net.add_population(std::make_unique<UrbanczikSennPopulation>("n", 1, params, g_exc, g_inh));
     net.add_projection(std::make_unique<Projection>("in->n", 0, 1, UrbanczikSennPopulation::dendrite, cons, inputs.size()));
     Simulator sim(net, 7);
-    sim.add_probe({1, {0}, {UrbanczikSennPopulation::U, UrbanczikSennPopulation::V_w}, 0.0, dt});
+    StateProbe probe;
+    probe.population = 1;
+    probe.nodes = {0};
+    probe.element_ids = {UrbanczikSennPopulation::U, UrbanczikSennPopulation::V_w};
+    probe.dt = dt;
+    sim.add_probe(probe);
     testing::RecordingObserver obs;
     sim.run(0.0, t_stop, obs);
     return obs;
