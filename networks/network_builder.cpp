@@ -269,6 +269,7 @@ std::unique_ptr<PlasticityRule> read_plasticity(ConfigTable& proj, Population& t
                                                                           : PrePostDerivativeParameters::Post::trace;
         p.tau_pre = t.get_double("tau_pre", p.tau_pre);
         p.tau_post = t.get_double("tau_post", p.tau_post);
+        p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
         p.w_min = t.get_double("w_min", p.w_min);
         p.w_max = t.get_double("w_max", p.w_max);
         if (p.post == PrePostDerivativeParameters::Post::rate && !dynamic_cast<UrbanczikSennPopulation*>(&target))

@@ -132,7 +132,7 @@ double UrbanczikSennPopulation::prediction(double v_w) const {
     return (p_.g_L_s * p_.E_L + p_.g_sp * v_w) / (p_.g_L_s + p_.g_sp);
 }
 
-void UrbanczikSennPopulation::advance_exact(Node& n, time_ms t1, double g_E, double g_I) {
+void UrbanczikSennPopulation::advance_exact(Node& n, time_ms t1, double g_E, double g_I) const {
     const double s = t1 - n.t;
     const double G = p_.g_L_s + p_.g_sp + g_E + g_I;
     const double a = G / p_.C_m_s;
@@ -148,10 +148,9 @@ void UrbanczikSennPopulation::advance_exact(Node& n, time_ms t1, double g_E, dou
     n.U = U_inf + (n.U - U_inf) * e_a + b * n.a_L * response(l_L, e_L) - b * n.a_s * response(l_s, e_s);
     n.a_L *= e_L;
     n.a_s *= e_s;
-    ++exact_segments_;
 }
 
-void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1) {
+void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1) const {
     namespace odeint = boost::numeric::odeint;
     using State = std::array<double, 1>;
     const time_ms t0 = n.t;
@@ -179,7 +178,6 @@ void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1)
     n.g_in = g_in0 * std::exp(-l_in * s);
     if (n.g_ex < negligible_conductance * p_.g_L_s) n.g_ex = 0.0;
     if (n.g_in < negligible_conductance * p_.g_L_s) n.g_in = 0.0;
-    ++ode_segments_;
 }
 
 void UrbanczikSennPopulation::add_dendrite_listener(DendriteListener* listener) {
@@ -193,6 +191,11 @@ void UrbanczikSennPopulation::remove_dendrite_listener(DendriteListener* listene
 void UrbanczikSennPopulation::advance(Node& n, node_index index, time_ms t1) {
     if (n.t < t1)
         for (DendriteListener* l : listeners_) l->on_dendrite_segment(index, n.t, t1, n.a_L, n.a_s);
+    evolve(n, index, t1, &exact_segments_, &ode_segments_);
+}
+
+void UrbanczikSennPopulation::evolve(Node& n, node_index index, time_ms t1, std::uint64_t* exact,
+                                     std::uint64_t* ode) const {
     while (n.t < t1) {
         const time_ms t0 = n.t;
         time_ms end = t1;
@@ -202,12 +205,29 @@ void UrbanczikSennPopulation::advance(Node& n, node_index index, time_ms t1) {
             end = std::min(end, sig->next_breakpoint(index, t0));
             constant = constant && sig->constant_after(index, t0);
         }
-        if (constant)
+        if (constant) {
             advance_exact(n, end, teacher_exc(index, t0), teacher_inh(index, t0));
-        else
+            if (exact) ++*exact;
+        } else {
             advance_ode(n, index, end);
+            if (ode) ++*ode;
+        }
         n.t = end;
     }
+}
+
+UrbanczikSennPopulation::SomaticPeek UrbanczikSennPopulation::peek_soma(node_index node, time_ms t) const {
+    Node n = nodes_[node];
+    evolve(n, node, t, nullptr, nullptr);
+    return {n.U, derivative_of(n, node, n.t)};
+}
+
+double UrbanczikSennPopulation::derivative_of(const Node& n, node_index node, time_ms t) const {
+    const double g_E = n.g_ex + teacher_exc(node, t);
+    const double g_I = n.g_in + teacher_inh(node, t);
+    return (-p_.g_L_s * (n.U - p_.E_L) + p_.g_sp * (v_w_of(n) - n.U) + g_E * (p_.E_ex - n.U) +
+            g_I * (p_.E_in - n.U)) /
+           p_.C_m_s;
 }
 
 void UrbanczikSennPopulation::receive(node_index node, time_ms t, double weight, int receptor) {
@@ -268,11 +288,7 @@ double UrbanczikSennPopulation::somatic_potential(node_index node, time_ms t) { 
 double UrbanczikSennPopulation::somatic_derivative(node_index node, time_ms t) {
     Node& n = nodes_[node];
     advance(n, node, t);
-    const double g_E = n.g_ex + teacher_exc(node, t);
-    const double g_I = n.g_in + teacher_inh(node, t);
-    return (-p_.g_L_s * (n.U - p_.E_L) + p_.g_sp * (v_w_of(n) - n.U) + g_E * (p_.E_ex - n.U) +
-            g_I * (p_.E_in - n.U)) /
-           p_.C_m_s;
+    return derivative_of(n, node, t);
 }
 
 void UrbanczikSennPopulation::advance_all(time_ms t) {

@@ -96,6 +96,7 @@ public:
     void receive(node_index node, time_ms t, double weight, int receptor) override;
     time_ms next_candidate(node_index node) const override { return nodes_[node].next_candidate; }
     bool resolve_candidate(node_index node, time_ms t) override;
+    void prefetch(node_index node) const override { __builtin_prefetch(&nodes_[node]); }
     std::vector<StateVariable> state_variables() const override;
     double read(node_index node, int element_id, time_ms t) override;
     void advance_all(time_ms t) override;
@@ -110,6 +111,13 @@ public:
     double somatic_potential(node_index node, time_ms t);     // U(t) (advances the node)
     // dU/dt at t from the model's equations (advances the node to t first).
     double somatic_derivative(node_index node, time_ms t);
+    // U and dU/dt at t >= the node's current time as the node would evolve with no further input,
+    // computed on a copy of its state: read-only (a rule evaluates U inside a segment with it,
+    // e.g. from a DendriteListener callback, which comes before the node moves). Counters unchanged.
+    struct SomaticPeek {
+        double U, dU_dt;
+    };
+    SomaticPeek peek_soma(node_index node, time_ms t) const;
 
     // Dendrite listeners (not owned; adding one twice has no effect).
     void add_dendrite_listener(DendriteListener* listener);
@@ -134,8 +142,11 @@ private:
         std::uint64_t rng_counter = 0;
     };
     void advance(Node& n, node_index index, time_ms t1);
-    void advance_exact(Node& n, time_ms t1, double g_E, double g_I);
-    void advance_ode(Node& n, node_index index, time_ms t1);
+    // Evolves n to t1 without telling listeners, counting closed-form and Odeint pieces if asked.
+    void evolve(Node& n, node_index index, time_ms t1, std::uint64_t* exact, std::uint64_t* ode) const;
+    void advance_exact(Node& n, time_ms t1, double g_E, double g_I) const;
+    void advance_ode(Node& n, node_index index, time_ms t1) const;
+    double derivative_of(const Node& n, node_index index, time_ms t) const;
     double teacher_exc(node_index i, time_ms t) const { return teacher_exc_ ? teacher_exc_->value(i, t) : 0.0; }
     double teacher_inh(node_index i, time_ms t) const { return teacher_inh_ ? teacher_inh_->value(i, t) : 0.0; }
     double v_w_of(const Node& n) const { return p_.E_L + psp_scale_ * (n.a_L - n.a_s); }

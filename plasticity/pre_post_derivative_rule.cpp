@@ -14,17 +14,28 @@ void PrePostDerivativeParameters::validate() const {
     if (!(tau_pre > 0.0)) throw std::invalid_argument("tau_pre must be > 0");
     if (!(tau_post > 0.0)) throw std::invalid_argument("tau_post must be > 0");
     if (!(w_max >= w_min)) throw std::invalid_argument("w_max must be >= w_min");
-    if (pre == Pre::trace && post == Post::rate)
-        throw std::invalid_argument("pre = \"trace\" with post = \"rate\" is not implemented; use pre = \"spikes\" or post = \"trace\"");
+    if (!(quad_rel_tol > 0.0 && quad_rel_tol < 1e-3)) throw std::invalid_argument("quad_rel_tol must be in (0, 1e-3)");
 }
 
 PrePostDerivativeRule::PrePostDerivativeRule(PrePostDerivativeParameters params) : p_(params) { p_.validate(); }
 
+PrePostDerivativeRule::~PrePostDerivativeRule() {
+    if (listening_ && neuron_) neuron_->remove_dendrite_listener(this);
+}
+
 void PrePostDerivativeRule::attach(Projection& projection, Population&, Population& target) {
+    using P = PrePostDerivativeParameters;
+    if (listening_ && neuron_) neuron_->remove_dendrite_listener(this);
+    listening_ = false;
     projection_ = &projection;
     neuron_ = dynamic_cast<UrbanczikSennPopulation*>(&target);
-    if (p_.post == PrePostDerivativeParameters::Post::rate && !neuron_)
+    if (p_.post == P::Post::rate && !neuron_)
         throw std::invalid_argument("projection '" + projection.name() + "': post = \"rate\" needs an urbanczik_senn target");
+    if (p_.pre == P::Pre::trace && p_.post == P::Post::rate) {
+        neuron_->add_dendrite_listener(this);
+        listening_ = true;
+    }
+    quad_stats_ = {};
     post_.assign(target.size(), PostTrace{});
     synapses_.assign(projection.size(), Synapse{});
     window_.reset(target.size(), projection.size(), {1.0 / p_.tau_pre});
@@ -35,8 +46,28 @@ void PrePostDerivativeRule::add(std::size_t c, double dw) {
     w = std::clamp(w + dw, p_.w_min, p_.w_max);
 }
 
-// Integrates the continuous part of d rho_post (-y/tau_post^2) against exp(-(s - t0)/tau_pre).
+void PrePostDerivativeRule::on_dendrite_segment(node_index node, time_ms t0, time_ms t1, double, double) {
+    if (!listening_) return;
+    const double inv_tau = 1.0 / p_.tau_pre;
+    // exp(-(s - t0)/tau_pre) d phi(U(s)), d phi = phi(U) h(U) U' ds.
+    auto f = [&](double x, std::array<double, 1>& out) {
+        const auto [u, du] = neuron_->peek_soma(node, t0 + x);
+        out[0] = std::exp(-x * inv_tau) * neuron_->rate(u) * neuron_->log_rate_derivative(u) * du;
+    };
+    const auto r = quadrature::integrate<1>(f, 0.0, t1 - t0, p_.quad_rel_tol, 1e-300, &quad_stats_);
+    WindowIntegrals::Values D{};
+    D[0] = r[0];
+    window_.add_piece(node, t0, t1, D);
+}
+
+// trace x rate: the pieces come from the neuron (on_dendrite_segment), so advance it. trace x
+// trace: integrates the continuous part of d rho_post (-y/tau_post^2) against exp(-(s - t0)/tau_pre).
 void PrePostDerivativeRule::bring_neuron_to(node_index node, time_ms t) {
+    if (listening_) {
+        neuron_->advance_node(node, t);
+        window_.start(node, t);
+        return;
+    }
     window_.start(node, t);
     const time_ms t0 = window_.neuron_time(node);
     if (!(t > t0)) return;
@@ -99,6 +130,8 @@ void PrePostDerivativeRule::update_connection(std::size_t c, time_ms t) {
 
 void PrePostDerivativeRule::update_all(time_ms t) {
     if (p_.pre != PrePostDerivativeParameters::Pre::trace) return;
+    if (listening_)
+        for (node_index i = 0; i < neuron_->size(); ++i) bring_neuron_to(i, t);
     for (std::size_t c = 0; c < synapses_.size(); ++c) update_connection(c, t);
 }
 

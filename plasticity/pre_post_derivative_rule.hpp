@@ -21,7 +21,13 @@
 //                   int exp(-(s - t_i)/tau_pre) d rho_post(s), from per-neuron running integrals
 //                   (WindowIntegrals): the continuous part is closed-form between post spikes,
 //                   each post spike adds an impulse 1/tau_post.
-// trace x rate (an integral of phi'(U) U' along the somatic trajectory) is not implemented yet.
+//   trace x rate:   the same, with d rho_post = phi'(U(s)) U'(s) ds (U is continuous, so there are
+//                   no impulses). The rule listens to the target's dendrite (DendriteListener):
+//                   for every piece the neuron advances across, before it moves, U and U' inside
+//                   the piece come from the neuron's own solution (peek_soma: closed form, or
+//                   Odeint where somatic conductances make it necessary), and
+//                   int exp(-(s - t0)/tau_pre) phi'(U) U' ds is integrated by adaptive
+//                   Gauss-Kronrod quadrature (relative tolerance quad_rel_tol).
 // Applied to one pre and one post spike, trace x trace gives potentiation eta/(tau_pre tau_post)
 // exp(-dt/tau_pre) tau_post/(tau_pre + tau_post) for dt = t_post - t_pre > 0 and depression
 // -eta/(tau_pre tau_post) exp(dt/tau_post) tau_pre/(tau_pre + tau_post) for dt < 0: the classic
@@ -29,12 +35,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "neurons/urbanczik_senn_neuron.hpp"
+#include "plasticity/quadrature.hpp"
 #include "plasticity/window_integrals.hpp"
 #include "sim/projection.hpp"
 
 namespace settle {
-
-class UrbanczikSennPopulation;
 
 struct PrePostDerivativeParameters {
     enum class Pre { spikes, trace };
@@ -46,18 +52,23 @@ struct PrePostDerivativeParameters {
     double tau_post = 20.0;  // ms
     double w_min = -1e300;
     double w_max = 1e300;
+    double quad_rel_tol = 1e-12;  // trace x rate: quadrature tolerance
     void validate() const;
 };
 
-class PrePostDerivativeRule final : public PlasticityRule {
+class PrePostDerivativeRule final : public PlasticityRule, public DendriteListener {
 public:
     explicit PrePostDerivativeRule(PrePostDerivativeParameters params);
+    ~PrePostDerivativeRule() override;
     std::string name() const override { return "pre_post_derivative"; }
     void attach(Projection& projection, Population& source, Population& target) override;
     void on_delivery(std::size_t connection, time_ms t) override;
     void on_post_spike(node_index node, time_ms t) override;
     void update_all(time_ms t) override;
     void update_connection(std::size_t connection, time_ms t) override;
+    // trace x rate only: integrates d phi(U) over the piece the target node is about to cross.
+    void on_dendrite_segment(node_index node, time_ms t0, time_ms t1, double a_L, double a_s) override;
+    const quadrature::Stats& quadrature_stats() const { return quad_stats_; }
 
 private:
     struct PostTrace {
@@ -78,6 +89,8 @@ private:
     WindowIntegrals window_;
     std::vector<PostTrace> post_;
     std::vector<Synapse> synapses_;
+    bool listening_ = false;
+    quadrature::Stats quad_stats_;
 };
 
 }  // namespace settle
