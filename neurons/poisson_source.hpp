@@ -34,6 +34,7 @@ public:
     void initialize(std::uint64_t seed, time_ms t_start) override;
     time_ms next_candidate(node_index node) const override { return nodes_[node].next; }
     bool resolve_candidate(node_index node, time_ms t) override;
+    void prefetch(node_index node) const override { __builtin_prefetch(&nodes_[node]); }
     std::vector<StateVariable> state_variables() const override { return {{"rate", "Hz", 4}}; }
     double read(node_index node, int element_id, time_ms t) override;
 

@@ -84,6 +84,12 @@ public:
     bool empty() const { return size_ == 0; }
     std::size_t size() const { return size_; }
 
+    // The k-th next event of the open bucket (k = 0 is its front), or nullptr: a hint for
+    // prefetching the state that event will touch. Events pushed later may come first.
+    const Event* peek_ahead(std::size_t k) const {
+        return k < sorted_.size() ? &sorted_[sorted_.size() - 1 - k] : nullptr;
+    }
+
 private:
     std::int64_t bucket_of(time_ms t) const { return static_cast<std::int64_t>(std::floor(t / width_)); }
     std::size_t slot(std::int64_t k) const {

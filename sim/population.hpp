@@ -55,6 +55,9 @@ public:
     virtual double read(node_index node, int element_id, time_ms t);
     // Brings every node to t (end of run, before reading final state).
     virtual void advance_all(time_ms t);
+    // A hint that `node` will soon be touched: the kernel calls it a few events ahead so that
+    // large populations' state arrives in cache in time. Must not change anything.
+    virtual void prefetch(node_index /*node*/) const {}
 
 private:
     std::string name_;

@@ -68,6 +68,20 @@ public:
     std::vector<double>& weights() { return weights_; }
     const std::vector<double>& weights() const { return weights_; }
 
+    // Prefetch hints (see Population::prefetch), in two stages so that each stage reads only
+    // what the previous one brought into cache: the CSR row of a source, then its groups'
+    // first connections.
+    void prefetch_row(node_index source) const { __builtin_prefetch(&row_groups_[source]); }
+    void prefetch_groups(node_index source) const {
+        for (auto g = row_groups_[source]; g < row_groups_[source + 1]; ++g) prefetch_group(g);
+    }
+    void prefetch_group(std::uint64_t g) const {
+        __builtin_prefetch(&groups_[g]);
+        const auto first = groups_[g].first;
+        __builtin_prefetch(&targets_[first]);
+        __builtin_prefetch(&weights_[first]);
+    }
+
     void set_rule(std::unique_ptr<PlasticityRule> rule) { rule_ = std::move(rule); }
     PlasticityRule* rule() const { return rule_.get(); }
 

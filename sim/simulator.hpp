@@ -86,6 +86,7 @@ public:
 private:
     void emit(std::size_t population, node_index node, time_ms t);
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
+    void prefetch_ahead() const;
 
     Network& network_;
     std::uint64_t seed_;
