@@ -1,0 +1,31 @@
+#include "networks/mlp/difference_target_prop.hpp"
+
+namespace settle::mlp {
+
+template <class T>
+DifferenceTargetProp<T>::DifferenceTargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed)
+    : config_(config), inverses_(net, config.inverse, seed) {}
+
+template <class T>
+void DifferenceTargetProp<T>::begin_epoch(const Mlp<T>& net, int epoch, std::size_t n_batches, const BatchFn<T>& batch) {
+    reconstruction_ = inverses_.train_epoch(net, epoch, n_batches, batch);
+}
+
+template <class T>
+BatchResult DifferenceTargetProp<T>::compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) {
+    net.forward(x, a_);
+    BatchResult r;
+    r.loss = cross_entropy<T>(a_.h.back(), y, &r.errors);
+    const auto n = static_cast<std::size_t>(net.layers());
+    t_.resize(n);
+    Mat<T> dlogits;
+    top_target<T>(net, a_, y, config_.target_step, t_[n - 1], dlogits);
+    propagate_targets<T>(a_, inverses_.as_function(), /*difference=*/true, t_);
+    target_gradients<T>(net, a_, t_, dlogits, g);
+    return r;
+}
+
+template class DifferenceTargetProp<float>;
+template class DifferenceTargetProp<double>;
+
+}  // namespace settle::mlp
