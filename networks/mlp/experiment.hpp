@@ -37,7 +37,7 @@ struct MlpExperiment {
     // [train]
     int epochs = 100;
     int batch_size = 100;
-    int threads = 2;           // OpenMP/Eigen threads; results are reproducible for a fixed count
+    int threads = 1;           // OpenMP/Eigen threads; results are reproducible for a fixed count
     bool shuffle = true;       // new mini-batch order each epoch (from the seed)
     int angle_every = 1;       // compare with back-prop on every n-th mini-batch (0: never)
     int eval_batch_size = 1000;
