@@ -51,7 +51,12 @@ public:
             late_.push_back(e);
             std::push_heap(late_.begin(), late_.end(), std::greater<Event>{});
         } else if (k < open_ + static_cast<std::int64_t>(count_)) {
-            buckets_[slot(k)].push_back(e);
+            std::vector<Event>& bucket = buckets_[slot(k)];
+            if (bucket.capacity() == 0 && !spare_.empty()) {
+                bucket.swap(spare_.back());
+                spare_.pop_back();
+            }
+            bucket.push_back(e);
             ++in_ring_;
         } else {
             far_.push_back(e);
@@ -105,8 +110,11 @@ private:
             ++open_;
             std::vector<Event>& b = buckets_[slot(open_)];
             in_ring_ -= b.size();
-            sorted_.swap(b);
-            b.clear();
+            // The drained buffer goes to a small spare pool, not back to the slot: a slot keeping
+            // its buffer would make the ring hold the peak of every bucket at once.
+            if (sorted_.capacity() > 0 && spare_.size() < max_spare) spare_.push_back(std::move(sorted_));
+            sorted_ = std::move(b);
+            b = std::vector<Event>{};
             while (!far_.empty() && bucket_of(far_.front().t) <= open_) {
                 std::pop_heap(far_.begin(), far_.end(), std::greater<Event>{});
                 sorted_.push_back(far_.back());
@@ -122,6 +130,8 @@ private:
     std::vector<Event> sorted_;  // the open bucket, descending: back() is the earliest
     std::vector<Event> late_;    // min-heap: pushed into the open bucket after it was sorted
     std::vector<Event> far_;     // min-heap: beyond the ring
+    std::vector<std::vector<Event>> spare_;  // empty buffers for slots that fill up
+    static constexpr std::size_t max_spare = 256;
     std::int64_t open_ = std::numeric_limits<std::int64_t>::min() / 2;
     std::size_t in_ring_ = 0;
     std::size_t size_ = 0;
