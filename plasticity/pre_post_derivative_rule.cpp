@@ -54,7 +54,12 @@ void PrePostDerivativeRule::on_dendrite_segment(node_index node, time_ms t0, tim
         const auto [u, du] = neuron_->peek_soma(node, t0 + x);
         out[0] = std::exp(-x * inv_tau) * neuron_->rate(u) * neuron_->log_rate_derivative(u) * du;
     };
-    const auto r = quadrature::integrate<1>(f, 0.0, t1 - t0, p_.quad_rel_tol, 1e-300, &quad_stats_);
+    // The integrand vanishes where U is at rest, where its computed value is rounding noise; the
+    // absolute tolerance (quad_rel_tol * 1e-3 phi_max, a bound on the piece's integral being
+    // phi_max) stops bisecting noise. Relative to the weight change of one synapse this is below
+    // quad_rel_tol per piece.
+    const double abs_tol = p_.quad_rel_tol * 1e-3 * neuron_->parameters().phi_max;
+    const auto r = quadrature::integrate<1>(f, 0.0, t1 - t0, p_.quad_rel_tol, abs_tol, &quad_stats_);
     WindowIntegrals::Values D{};
     D[0] = r[0];
     window_.add_piece(node, t0, t1, D);
