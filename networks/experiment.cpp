@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "networks/circuit/circuit_experiment.hpp"
 #include "networks/network_builder.hpp"
 #include "networks/plasticity_experiments.hpp"
 #include "networks/progress_bar.hpp"
@@ -127,6 +128,7 @@ const std::map<std::string, ExperimentFactory>& experiment_registry() {
         };
         r["urbanczik_senn"] = make_urbanczik_senn_experiment;
         r["stdp_window"] = make_stdp_window_experiment;
+        r["circuit"] = make_circuit_experiment;
 #ifdef SETTLE_HAVE_MLP
         r["mlp"] = make_mlp_experiment;
 #endif

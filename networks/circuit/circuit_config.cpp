@@ -1,0 +1,121 @@
+#include "networks/circuit/circuit_config.hpp"
+
+namespace settle::circuit {
+
+std::vector<int> CircuitConfig::sizes() const {
+    std::vector<int> s{task.n_in};
+    s.insert(s.end(), hidden.begin(), hidden.end());
+    s.push_back(task.n_out);
+    return s;
+}
+
+std::string to_string(Mode m) { return m == Mode::rate ? "rate" : "spiking"; }
+std::string to_string(Nudge n) { return n == Nudge::twin ? "twin" : "lateral"; }
+std::string to_string(Feedback f) {
+    return f == Feedback::random ? "random" : f == Feedback::learned ? "learned" : "symmetric";
+}
+std::string to_string(TaskKind t) { return t == TaskKind::teacher_student ? "teacher_student" : "two_moons"; }
+
+namespace {
+
+int positive_int(ConfigTable& t, const std::string& key, std::int64_t fallback) {
+    const std::int64_t v = t.get_int(key, fallback);
+    if (v <= 0 || v > (1 << 30)) t.fail(key, "must be a positive integer, got " + std::to_string(v));
+    return static_cast<int>(v);
+}
+
+void read_task(ConfigTable& t, TaskConfig& c) {
+    c.kind = t.get_choice("kind", "teacher_student", {"teacher_student", "two_moons"}) == "two_moons"
+                 ? TaskKind::two_moons
+                 : TaskKind::teacher_student;
+    const bool moons = c.kind == TaskKind::two_moons;
+    c.n_train = positive_int(t, "n_train", moons ? 1000 : 2000);
+    c.n_test = positive_int(t, "n_test", 1000);
+    c.n_in = positive_int(t, "n_in", moons ? 10 : 30);
+    if (moons) {
+        c.n_out = 2;
+        c.noise = require_non_negative(t, "noise", t.get_double("noise", 0.1));
+    } else {
+        c.n_teacher_hidden = positive_int(t, "n_teacher_hidden", 20);
+        c.n_out = positive_int(t, "n_out", 10);
+        c.teacher_gain = require_non_negative(t, "teacher_gain", t.get_double("teacher_gain", 1.0));
+    }
+}
+
+}  // namespace
+
+CircuitConfig parse_circuit_config(ConfigTable& root) {
+    CircuitConfig c;
+    if (auto t = root.table("task")) {
+        read_task(*t, c.task);
+        t->finish();
+    }
+    const bool moons = c.task.kind == TaskKind::two_moons;
+
+    auto ct = root.table("circuit");
+    const toml::value empty_table(toml::table{});
+    ConfigTable empty_circuit(empty_table, "circuit");
+    ConfigTable& t = ct ? *ct : empty_circuit;
+    c.mode = t.get_choice("mode", "rate", {"rate", "spiking"}) == "rate" ? Mode::rate : Mode::spiking;
+    if (c.mode == Mode::spiking) t.fail("mode", "the spiking mode is not implemented yet (issue 6); use \"rate\"");
+    const std::string nudge = t.get_choice("nudge", "twin", {"twin", "lateral"});
+    c.nudge = nudge == "twin" ? Nudge::twin : Nudge::lateral;
+    if (c.nudge == Nudge::lateral) t.fail("nudge", "the lateral nudge is not implemented yet (issue 6); use \"twin\"");
+    const std::string fb = t.get_choice("feedback", "random", {"random", "learned", "symmetric"});
+    c.feedback = fb == "random" ? Feedback::random : fb == "learned" ? Feedback::learned : Feedback::symmetric;
+    if (c.feedback == Feedback::learned)
+        t.fail("feedback", "learned (DTP) feedback is not implemented yet (issue 6); use \"random\" or \"symmetric\"");
+    c.rule_reference = t.get_choice("rule_reference", "lagged", {"lagged", "instantaneous"}) == "lagged"
+                           ? RuleReference::lagged
+                           : RuleReference::instantaneous;
+    std::vector<std::int64_t> hidden = t.get_int_array("hidden", {moons ? 30 : 50});
+    if (hidden.empty()) t.fail("hidden", "needs at least one hidden layer");
+    for (auto h : hidden) {
+        if (h <= 0) t.fail("hidden", "layer sizes must be positive");
+        c.hidden.push_back(static_cast<int>(h));
+    }
+    c.tau_ms = require_positive(t, "tau_ms", t.get_double("tau_ms", c.tau_ms));
+    c.g_L = require_non_negative(t, "g_L", t.get_double("g_L", c.g_L));
+    c.g_D = require_positive(t, "g_D", t.get_double("g_D", c.g_D));
+    c.lambda = require_non_negative(t, "lambda", t.get_double("lambda", c.lambda));
+    // A strong teacher makes the hidden-output-teacher-feedback loop diverge with symmetric
+    // feedback (SCIENCE.md section 4): 0.2 there, 1 otherwise.
+    c.g_teacher = require_non_negative(
+        t, "g_teacher", t.get_double("g_teacher", c.feedback == Feedback::symmetric ? 0.2 : 1.0));
+    c.eta_hidden = require_non_negative(t, "eta_hidden", t.get_double("eta_hidden", moons ? 1e-2 : 2e-3));
+    c.eta_out = require_non_negative(t, "eta_out", t.get_double("eta_out", c.eta_out));
+    c.w_init_hidden = require_non_negative(t, "w_init_hidden", t.get_double("w_init_hidden", moons ? 6.0 : 1.0));
+    c.w_init_out = require_non_negative(t, "w_init_out", t.get_double("w_init_out", c.w_init_out));
+    c.feedback_scale = require_non_negative(t, "feedback_scale", t.get_double("feedback_scale", c.feedback_scale));
+    c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));
+    if (c.dt_ms > c.tau_ms) t.fail("dt_ms", "must not exceed tau_ms");
+    c.streams = positive_int(t, "streams", c.streams);
+    if (ct) t.finish();
+
+    if (auto s = root.table("schedule")) {
+        ScheduleConfig& d = c.schedule;
+        d.duration_min_ms = require_positive(*s, "duration_min_ms", s->get_double("duration_min_ms", d.duration_min_ms));
+        d.duration_max_ms = require_positive(*s, "duration_max_ms", s->get_double("duration_max_ms", d.duration_max_ms));
+        d.onset_min_ms = require_non_negative(*s, "onset_min_ms", s->get_double("onset_min_ms", d.onset_min_ms));
+        d.onset_max_ms = require_non_negative(*s, "onset_max_ms", s->get_double("onset_max_ms", d.onset_max_ms));
+        if (d.duration_max_ms < d.duration_min_ms) s->fail("duration_max_ms", "must be >= duration_min_ms");
+        if (d.onset_max_ms < d.onset_min_ms) s->fail("onset_max_ms", "must be >= onset_min_ms");
+        if (d.onset_max_ms > d.duration_min_ms)
+            s->fail("onset_max_ms", "must not exceed duration_min_ms (the teacher must come on in every presentation)");
+        s->finish();
+    }
+
+    if (auto tr = root.table("training")) {
+        const std::int64_t p = tr->get_int("presentations", c.presentations);
+        if (p < 0) tr->fail("presentations", "must be >= 0");
+        c.presentations = p;
+        c.checkpoints = positive_int(*tr, "checkpoints", c.checkpoints);
+        c.test_settle_ms = require_positive(*tr, "test_settle_ms", tr->get_double("test_settle_ms", c.test_settle_ms));
+        c.control_output_only = tr->get_bool("control_output_only", c.control_output_only);
+        c.control_frozen = tr->get_bool("control_frozen", c.control_frozen);
+        tr->finish();
+    }
+    return c;
+}
+
+}  // namespace settle::circuit

@@ -1,0 +1,89 @@
+#pragma once
+// The description of a clock-free settle-and-delta-rule circuit (SCIENCE.md section 4), shared by
+// its rate and spiking modes: layer sizes, hidden nudge kind, feedback kind, neuron constants,
+// learning rates, the input schedule, the task and the training budget. Read from the config
+// tables [circuit], [schedule], [task] and [training] of `experiment = "circuit"`
+// (docs/config.md, "Circuit"). No Eigen type here: the experiment adapter includes this header.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "networks/config_reader.hpp"
+
+namespace settle::circuit {
+
+enum class Mode { rate, spiking };
+enum class Nudge { twin, lateral };
+enum class Feedback { random, learned, symmetric };
+enum class TaskKind { teacher_student, two_moons };
+// What the plasticity rule compares the somatic rate with: the lag-matched prediction Vbar (the
+// rule of section 4) or the instantaneous V* (the single-neuron rule, which section 4 shows to
+// act as a weight decay in a circuit whose inputs switch; kept to demonstrate that).
+enum class RuleReference { lagged, instantaneous };
+
+// Clock-free presentation schedule: samples back to back, each held for a duration drawn
+// uniformly from [duration_min_ms, duration_max_ms]; the teacher comes on at a delay drawn
+// uniformly from [onset_min_ms, onset_max_ms] after the presentation starts (ms).
+struct ScheduleConfig {
+    double duration_min_ms = 50.0, duration_max_ms = 150.0;
+    double onset_min_ms = 20.0, onset_max_ms = 50.0;
+};
+
+struct TaskConfig {
+    TaskKind kind = TaskKind::teacher_student;
+    int n_train = 2000, n_test = 1000;
+    // teacher_student: x ~ U(0, 1)^n_in; y = W2 tanh(gain W1 z + b1) + b2 with z the standardised
+    // x, W1 ~ N(0, 1/n_in), W2 ~ N(0, 1/n_teacher_hidden), b ~ N(0, 0.1^2); y standardised per
+    // output over the training set.
+    int n_in = 30, n_teacher_hidden = 20, n_out = 10;
+    double teacher_gain = 1.0;
+    // two_moons: scikit-learn's make_moons with Gaussian noise, embedded by a random linear map
+    // into n_in inputs, each rescaled to [0, 1] over the training set; 2 one-hot outputs.
+    double noise = 0.1;
+};
+
+struct CircuitConfig {
+    Mode mode = Mode::rate;
+    Nudge nudge = Nudge::twin;
+    Feedback feedback = Feedback::random;
+    RuleReference rule_reference = RuleReference::lagged;
+    std::vector<int> hidden;  // hidden layer sizes
+
+    // Neuron (paper's unitless potentials relative to rest; SCIENCE.md section 2, 4).
+    double tau_ms = 5.0;          // somatic time constant C / (g_L + g_D), ms
+    double g_L = 0.1, g_D = 2.0;  // only their ratio enters: k = g_D / (g_L + g_D)
+    double lambda = 1.0;          // hidden nudge strength (dimensionless)
+    double g_teacher = 1.0;       // output teacher conductance, in units of g_L + g_D
+    double eta_hidden = 2e-3;     // 1/ms
+    double eta_out = 5e-3;        // 1/ms
+    double w_init_hidden = 1.0;   // initial weights N(0, (w_init / sqrt(n_in))^2)
+    double w_init_out = 1.0;
+    double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
+    double dt_ms = 0.5;           // integration step of the rate mode
+    int streams = 16;             // asynchronous input streams sharing weights (mean update)
+
+    ScheduleConfig schedule;
+    TaskConfig task;
+
+    // Training and evaluation.
+    std::int64_t presentations = 48000;  // total over all streams
+    int checkpoints = 8;                 // test evaluations during training (learning curve)
+    double test_settle_ms = 50.0;        // settling time of the test pass per input
+    bool control_output_only = true;     // also train with hidden plasticity off
+    bool control_frozen = true;          // also run with all plasticity off
+
+    double k() const { return g_D / (g_L + g_D); }
+    // n_in, hidden..., n_out.
+    std::vector<int> sizes() const;
+};
+
+// Reads and validates [circuit], [schedule], [task], [training] (each optional); unknown keys and
+// modes not implemented yet are ConfigErrors naming the key.
+CircuitConfig parse_circuit_config(ConfigTable& root);
+
+std::string to_string(Mode);
+std::string to_string(Nudge);
+std::string to_string(Feedback);
+std::string to_string(TaskKind);
+
+}  // namespace settle::circuit

@@ -1,0 +1,118 @@
+#include "networks/circuit/circuit_run.hpp"
+
+#include <chrono>
+#include <cmath>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/rate_circuit.hpp"
+#include "networks/circuit/tasks.hpp"
+
+namespace settle::circuit {
+
+namespace {
+
+double test_error(const Dataset& d, const Eigen::MatrixXd& out) {
+    return d.classification ? error_rate(out, d.label_test) : mean_squared_error(out, d.y_test);
+}
+
+std::vector<double> flat(const Eigen::MatrixXd& m) {
+    std::vector<double> v(static_cast<std::size_t>(m.size()));
+    Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(v.data(), m.rows(), m.cols()) = m;
+    return v;
+}
+
+// "W" + std::to_string(i) trips GCC 12's -Wrestrict false positive.
+std::string indexed(const char* prefix, int i) {
+    std::string s(prefix);
+    s += std::to_string(i);
+    return s;
+}
+
+}  // namespace
+
+bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
+                            const std::function<void(const CircuitProgress&)>& progress,
+                            const std::function<bool()>& stop) {
+    // The circuit's matrices are small (tens of rows, a few streams): Eigen's OpenMP threads (this
+    // library is built with networks/mlp's settings) would only spin; 30x slower on a loaded machine.
+    Eigen::setNbThreads(1);
+    const Dataset data = make_dataset(cfg.task, seed);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+    bool stopped = false;
+
+    // Trains one circuit; returns its final test error and fills the learning curve.
+    auto run = [&](RateCircuit& c, const std::string& name, std::vector<double>* curve_x, std::vector<double>* curve_y) {
+        train(c, data, cfg.presentations, seed, [&](std::int64_t done) {
+            CircuitProgress p{name, done, cfg.presentations, NAN, seconds()};
+            if (curve_x) {
+                p.test_error = test_error(data, c.test_outputs(data.x_test));
+                curve_x->push_back(static_cast<double>(done));
+                curve_y->push_back(p.test_error);
+            }
+            progress(p);
+            if (stop()) stopped = true;
+            return !stopped;
+        });
+        return test_error(data, c.test_outputs(data.x_test));
+    };
+
+    RateCircuit circuit(cfg, seed);
+    const Weights initial = circuit.weights();
+    const double err0 = test_error(data, circuit.test_outputs(data.x_test));
+    results.metric("test_error_initial", err0);
+    std::vector<double> cx{0.0}, cy{err0};
+    const double err = run(circuit, "circuit", &cx, &cy);
+    results.metric("test_error_final", err);
+    results.metric_series("test_error_curve", cy);
+    results.metric_series("test_error_curve_presentations", cx);
+    const Eigen::MatrixXd out_circuit = circuit.test_outputs(data.x_test);
+    const Eigen::MatrixXd out_static = static_forward(circuit.weights(), cfg.k(), data.x_test).U.back();
+    results.metric("test_error_static", test_error(data, out_static));
+    results.metric("circuit_static_max_abs_difference", (out_circuit - out_static).cwiseAbs().maxCoeff());
+    if (data.classification) {
+        results.metric("test_accuracy", 1.0 - err);
+        results.metric("test_accuracy_initial", 1.0 - err0);
+    }
+    std::vector<double> norm0, norm1;
+    for (int i = 0; i < circuit.weights().layers(); ++i) {
+        const auto s = static_cast<std::size_t>(i);
+        norm0.push_back(initial.W[s].norm());
+        norm1.push_back(circuit.weights().W[s].norm());
+        results.array(indexed("W", i + 1), static_cast<std::size_t>(circuit.weights().W[s].rows()),
+                      static_cast<std::size_t>(circuit.weights().W[s].cols()), flat(circuit.weights().W[s]));
+        results.array(indexed("b", i + 1), static_cast<std::size_t>(circuit.weights().b[s].size()), 1,
+                      flat(circuit.weights().b[s]));
+    }
+    results.metric_series("weight_norm_initial", norm0);
+    results.metric_series("weight_norm_final", norm1);
+
+    // Angle of the circuit's learning signal to back-prop on (up to) 200 test inputs: settle 10
+    // tau without teacher, then 2 tau with the teacher on, plasticity frozen.
+    {
+        const Eigen::Index n = std::min<Eigen::Index>(200, data.x_test.cols());
+        const Alignment a = measure_alignment(circuit, data.x_test.leftCols(n), data.y_test.leftCols(n),
+                                              10 * cfg.tau_ms, 2 * cfg.tau_ms);
+        results.metric_series("backprop_cos_dW", a.cos_dW);
+        results.metric_series("backprop_cos_dr", a.cos_dr_mean);
+        results.metric_series("backprop_cos_dr_ci95", a.cos_dr_ci95);
+    }
+
+    if (cfg.control_output_only && !stopped) {
+        RateCircuit c(cfg, seed);
+        c.set_eta(0.0, cfg.eta_out);
+        const double e = run(c, "output_only", nullptr, nullptr);
+        results.metric("test_error_output_only", e);
+        if (data.classification) results.metric("test_accuracy_output_only", 1.0 - e);
+    }
+    if (cfg.control_frozen && !stopped) {
+        RateCircuit c(cfg, seed);
+        c.set_eta(0.0, 0.0);
+        results.metric("test_error_frozen", run(c, "frozen", nullptr, nullptr));
+    }
+    results.metric("wall_seconds_total", seconds());
+    return !stopped;
+}
+
+}  // namespace settle::circuit

@@ -1,0 +1,220 @@
+#include "networks/circuit/rate_circuit.hpp"
+
+#include <cmath>
+
+#include "networks/circuit/presentation_schedule.hpp"
+#include "sim/random.hpp"
+
+namespace settle::circuit {
+
+namespace {
+
+Eigen::MatrixXd normal_matrix(CounterRng& rng, int rows, int cols, double std) {
+    Eigen::MatrixXd m(rows, cols);
+    for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i) m(i, j) = std * rng.normal();
+    return m;
+}
+
+// U <- U + c (D - U): the exact solution of tau dU/dt = -a (U - D) over a step with c = 1 - exp(-a h / tau).
+// U and Vbar always go through this one function, so with equal inputs they stay bitwise equal.
+void relax(Eigen::MatrixXd& U, const Eigen::MatrixXd& D, double c) { U.array() += c * (D.array() - U.array()); }
+
+double cosine(const Eigen::Ref<const Eigen::VectorXd>& a, const Eigen::Ref<const Eigen::VectorXd>& b) {
+    const double na = a.norm(), nb = b.norm();
+    return na > 0 && nb > 0 ? a.dot(b) / (na * nb) : 0.0;
+}
+
+}  // namespace
+
+RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
+    : config_(config), eta_hidden_(config.eta_hidden), eta_out_(config.eta_out) {
+    const std::vector<int> n = config.sizes();
+    const int L = static_cast<int>(n.size()) - 1;
+    for (int i = 0; i < L; ++i) {
+        CounterRng rng(seed, stable_key("circuit.W" + std::to_string(i + 1)), 0, StreamKind::weights);
+        const double scale = i == L - 1 ? config.w_init_out : config.w_init_hidden;
+        w_.W.push_back(normal_matrix(rng, n[static_cast<std::size_t>(i + 1)], n[static_cast<std::size_t>(i)],
+                                     scale / std::sqrt(n[static_cast<std::size_t>(i)])));
+        w_.b.push_back(Eigen::VectorXd::Zero(n[static_cast<std::size_t>(i + 1)]));
+    }
+    for (int i = 0; i + 1 < L; ++i) {
+        CounterRng rng(seed, stable_key("circuit.B" + std::to_string(i + 1)), 0, StreamKind::weights);
+        const int rows = n[static_cast<std::size_t>(i + 1)], cols = n[static_cast<std::size_t>(i + 2)];
+        B_.push_back(normal_matrix(rng, rows, cols, config.feedback_scale / std::sqrt(rows)));
+    }
+}
+
+RateCircuit::State RateCircuit::rest(Eigen::Index columns) const {
+    State s;
+    for (const auto& W : w_.W) {
+        s.U.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
+        s.Vbar.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
+    }
+    return s;
+}
+
+Eigen::MatrixXd RateCircuit::feedback_matrix(int i) const {
+    if (config_.feedback == Feedback::symmetric) return w_.W[static_cast<std::size_t>(i + 1)].transpose();
+    return B_[static_cast<std::size_t>(i)];
+}
+
+std::vector<Eigen::MatrixXd> RateCircuit::hidden_nudges(const State& s) const {
+    std::vector<Eigen::MatrixXd> I;
+    const double k = config_.k();
+    for (int i = 0; i + 1 < w_.layers(); ++i) {
+        const auto j = static_cast<std::size_t>(i + 1);
+        const Eigen::MatrixXd e = activation(w_, i + 1, s.U[j]) - activation(w_, i + 1, s.Vbar[j]);
+        I.push_back(config_.lambda * k * (feedback_matrix(i) * e));
+    }
+    return I;
+}
+
+void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate,
+                       double h, bool learn, std::vector<Eigen::MatrixXd>* accumulate) {
+    const int L = w_.layers();
+    const double k = config_.k(), tau = config_.tau_ms;
+    const auto Ls = static_cast<std::size_t>(L);
+    // Everything from the start-of-step state.
+    std::vector<Eigen::MatrixXd> r(Ls), eb(Ls), Vs(Ls), I(Ls - 1);
+    for (std::size_t i = 0; i < Ls; ++i) {
+        r[i] = activation(w_, static_cast<int>(i), s.U[i]);
+        eb[i] = r[i] - activation(w_, static_cast<int>(i), s.Vbar[i]);  // phi(U) - phi(Vbar)
+    }
+    for (std::size_t i = 0; i < Ls; ++i) Vs[i] = k * ((w_.W[i] * (i == 0 ? x : r[i - 1])).colwise() + w_.b[i]);
+    const double lk = config_.lambda * k;
+    for (std::size_t i = 0; i + 1 < Ls; ++i) {
+        if (config_.feedback == Feedback::symmetric)
+            I[i].noalias() = lk * (w_.W[i + 1].transpose() * eb[i + 1]);
+        else
+            I[i].noalias() = lk * (B_[i] * eb[i + 1]);
+    }
+    // The rule's error phi(U) - phi(reference).
+    std::vector<Eigen::MatrixXd> e_inst;
+    if (config_.rule_reference == RuleReference::instantaneous)
+        for (std::size_t i = 0; i < Ls; ++i) e_inst.push_back(r[i] - activation(w_, static_cast<int>(i), Vs[i]));
+    const std::vector<Eigen::MatrixXd>& e = e_inst.empty() ? eb : e_inst;
+
+    const double c0 = -std::expm1(-h / tau);
+    for (std::size_t i = 0; i + 1 < Ls; ++i) {
+        relax(s.U[i], Vs[i] + I[i], c0);
+        relax(s.Vbar[i], Vs[i], c0);
+    }
+    // Output: tau dU/dt = -(1 + g m) U + V* + g m y.
+    Eigen::MatrixXd& UL = s.U[Ls - 1];
+    const Eigen::MatrixXd& VL = Vs[Ls - 1];
+    for (Eigen::Index j = 0; j < UL.cols(); ++j) {
+        const double gm = config_.g_teacher * gate(j);
+        if (gm == 0.0) {
+            UL.col(j).array() += c0 * (VL.col(j).array() - UL.col(j).array());
+        } else {
+            const double a = 1.0 + gm;
+            const double c = -std::expm1(-h * a / tau);
+            UL.col(j).array() += c * ((VL.col(j).array() + gm * y.col(j).array()) / a - UL.col(j).array());
+        }
+    }
+    relax(s.Vbar[Ls - 1], VL, c0);
+
+    if (accumulate) {
+        accumulate->resize(Ls);
+        for (std::size_t i = 0; i < Ls; ++i) {
+            const Eigen::MatrixXd dW = h * e[i] * (i == 0 ? x : r[i - 1]).transpose();
+            if ((*accumulate)[i].size() == 0) (*accumulate)[i] = Eigen::MatrixXd::Zero(dW.rows(), dW.cols());
+            (*accumulate)[i] += dW;
+        }
+    }
+    if (!learn) return;
+    const double per_column = h / static_cast<double>(x.cols());
+    for (std::size_t i = 0; i < Ls; ++i) {
+        const double eta = i + 1 == Ls ? eta_out_ : eta_hidden_;
+        if (eta == 0.0) continue;
+        w_.W[i].noalias() += (eta * per_column) * e[i] * (i == 0 ? x : r[i - 1]).transpose();
+        w_.b[i] += (eta * per_column) * e[i].rowwise().sum();
+    }
+}
+
+Eigen::MatrixXd RateCircuit::test_outputs(const Eigen::MatrixXd& x) {
+    State s = rest(x.cols());
+    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(w_.W.back().rows(), x.cols());
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+    const auto steps = static_cast<long>(std::ceil(config_.test_settle_ms / config_.dt_ms - 1e-9));
+    for (long n = 0; n < steps; ++n) step(s, x, y, gate, config_.dt_ms, false);
+    return s.U.back();
+}
+
+void train(RateCircuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+           const std::function<bool(std::int64_t)>& checkpoint) {
+    const CircuitConfig& cfg = c.config();
+    const int S = cfg.streams;
+    const auto n_samples = static_cast<std::size_t>(data.x_train.cols());
+    std::vector<PresentationSchedule> schedules;
+    std::vector<Presentation> current;
+    Eigen::MatrixXd x(data.x_train.rows(), S), y(data.y_train.rows(), S);
+    Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    for (int s = 0; s < S; ++s) {
+        schedules.emplace_back(cfg.schedule, n_samples, seed, static_cast<std::uint32_t>(s));
+        current.push_back(schedules.back().next());
+        x.col(s) = data.x_train.col(static_cast<Eigen::Index>(current.back().sample));
+        y.col(s) = data.y_train.col(static_cast<Eigen::Index>(current.back().sample));
+    }
+    const std::int64_t every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
+    RateCircuit::State state = c.rest(S);
+    std::int64_t done = 0;
+    const double dt = cfg.dt_ms;
+    for (std::int64_t n = 0; done < presentations; ++n) {
+        const double t = static_cast<double>(n) * dt;  // no accumulated rounding
+        for (int s = 0; s < S; ++s) {
+            Presentation& p = current[static_cast<std::size_t>(s)];
+            while (t >= p.end_ms) {
+                ++done;
+                if (done % every == 0 || done == presentations)
+                    if (!checkpoint(done)) return;
+                if (done >= presentations) return;
+                p = schedules[static_cast<std::size_t>(s)].next();
+                x.col(s) = data.x_train.col(static_cast<Eigen::Index>(p.sample));
+                y.col(s) = data.y_train.col(static_cast<Eigen::Index>(p.sample));
+            }
+            gate(s) = t >= p.teacher_ms ? 1.0 : 0.0;
+        }
+        c.step(state, x, y, gate, dt, true);
+    }
+    if (presentations == 0) checkpoint(0);
+}
+
+Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double settle_ms,
+                            double window_ms) {
+    const CircuitConfig& cfg = c.config();
+    RateCircuit::State s = c.rest(x.cols());
+    Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+    const double dt = cfg.dt_ms;
+    for (long n = 0, N = std::lround(settle_ms / dt); n < N; ++n) c.step(s, x, y, gate, dt, false);
+    const int L = c.weights().layers();
+    std::vector<Eigen::MatrixXd> r0;
+    for (int i = 0; i + 1 < L; ++i) r0.push_back(activation(c.weights(), i, s.U[static_cast<std::size_t>(i)]));
+    gate.setOnes();
+    std::vector<Eigen::MatrixXd> acc;
+    for (long n = 0, N = std::max(1L, std::lround(window_ms / dt)); n < N; ++n) c.step(s, x, y, gate, dt, false, &acc);
+    const Gradients g = backprop(c.weights(), cfg.k(), x, y);
+    Alignment a;
+    for (int i = 0; i < L; ++i) {
+        const auto si = static_cast<std::size_t>(i);
+        const Eigen::Map<const Eigen::VectorXd> u(acc[si].data(), acc[si].size()), v(g.dW[si].data(), g.dW[si].size());
+        a.cos_dW.push_back(cosine(u, -v));
+    }
+    for (int i = 0; i + 1 < L; ++i) {
+        const auto si = static_cast<std::size_t>(i);
+        const Eigen::MatrixXd dr = activation(c.weights(), i, s.U[si]) - r0[si];
+        std::vector<double> cs;
+        for (Eigen::Index j = 0; j < x.cols(); ++j) cs.push_back(cosine(dr.col(j), g.neg_dL_dr[si].col(j)));
+        double m = 0, v = 0;
+        for (double q : cs) m += q;
+        m /= static_cast<double>(cs.size());
+        for (double q : cs) v += (q - m) * (q - m);
+        const double sd = cs.size() > 1 ? std::sqrt(v / static_cast<double>(cs.size() - 1)) : 0.0;
+        a.cos_dr_mean.push_back(m);
+        a.cos_dr_ci95.push_back(1.96 * sd / std::sqrt(static_cast<double>(cs.size())));
+    }
+    return a;
+}
+
+}  // namespace settle::circuit

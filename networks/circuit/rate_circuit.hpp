@@ -1,0 +1,104 @@
+#pragma once
+// Rate mode of the settle-and-delta-rule circuit (SCIENCE.md section 4; issue 6).
+//
+// Layers l = 0..L: r_0 = x (input rates, from the data), hidden layers 1..L-1, output layer L.
+// Every neuron has two compartments; potentials are relative to rest in the paper's unitless
+// form (Urbanczik & Senn 2014), time in ms, rates dimensionless (logistic units in [0, 1]).
+//
+//   V*_l  = k (W_l r_{l-1} + b_l),   k = g_D / (g_L + g_D)    dendritic prediction (U&S 2014)
+//   tau dU_l/dt    = -U_l + V*_l + I_l                            soma, tau = C / (g_L + g_D)
+//   tau dVbar_l/dt = -Vbar_l + V*_l                               lag-matched prediction (section 4)
+//   r_l = phi_l(U_l)   phi = logistic for hidden layers, identity for the output (potentials)
+//   dW_l/dt = eta_l (phi_l(U_l) - phi_l(Vbar_l)) r_{l-1}^T,  db_l/dt likewise    always on
+//
+// Nudges (I_l, in units of potential):
+//   output:  I_L = g_y m(t) (y - U_L), m(t) = 1 from the teacher onset to the presentation's end
+//            (a conductance toward the target potential y, g_y in units of g_L + g_D);
+//   hidden, `twin` (error feedback):  I_l = lambda G_l(phi(U_{l+1})) - lambda G_l(phi(Vbar_{l+1}))
+//            with G_l(r) = k B_l r (`random`: fixed B_l, feedback alignment) or
+//            G_l(r) = k W_{l+1}^T r (`symmetric`: the control for the temporal-derivative test).
+//            Being linear, it is computed as lambda G_l(phi(U_{l+1}) - phi(Vbar_{l+1})); with no
+//            teacher U and Vbar of every neuron receive identical input, stay bitwise equal and
+//            the nudge is exactly zero.
+//
+// Integration: exponential Euler with step dt (default 0.5 ms): over a step the inputs of every
+// compartment (V*, I, teacher gate) are held at their start-of-step values and the linear
+// membrane equations are solved exactly; U and Vbar use the same arithmetic, so the rule's error
+// is exactly zero without a nudge. Input switches and teacher onsets take effect at the first
+// step boundary at or after their time. Weight updates are applied each step (Euler).
+//
+// Streams: the state holds S independent replicas (one column each) that share the weights; the
+// weight change per step is the mean over replicas (a mini-batch-like speed device; S = 1 is the
+// plain circuit). Eta is per replica, so the SCIENCE.md prototype defaults carry over.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/static_network.hpp"
+#include "networks/circuit/tasks.hpp"
+
+namespace settle::circuit {
+
+class RateCircuit {
+public:
+    // Draws weights (N(0, (w_init / sqrt(n_in))^2), biases 0) and fixed random feedback.
+    RateCircuit(const CircuitConfig& config, std::uint64_t seed);
+
+    struct State {
+        std::vector<Eigen::MatrixXd> U, Vbar;  // [i]: layer i + 1, n x columns
+    };
+    // Everything at rest (U = Vbar = 0).
+    State rest(Eigen::Index columns) const;
+
+    // Advances every column by h ms: inputs x (n_in x S), targets y (n_out x S), teacher gate
+    // (0 or 1 per column). With `learn`, the weights change by the rule (mean over columns).
+    // With `accumulate`, the rule's integrated change of every weight layer (sum over columns,
+    // eta = 1) is added to it (for alignment measurements).
+    void step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate, double h,
+              bool learn, std::vector<Eigen::MatrixXd>* accumulate = nullptr);
+
+    // The nudges I_l of the hidden layers in state s: [i] for hidden layer i + 1.
+    std::vector<Eigen::MatrixXd> hidden_nudges(const State& s) const;
+
+    // Test pass: each column of x is presented from rest for test_settle_ms with plasticity
+    // frozen and no teacher; returns the output potentials U_L.
+    Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x);
+
+    const CircuitConfig& config() const { return config_; }
+    Weights& weights() { return w_; }
+    const Weights& weights() const { return w_; }
+    // Feedback matrix of hidden layer i + 1 (maps layer i + 2's rates to layer i + 1).
+    Eigen::MatrixXd feedback_matrix(int i) const;
+    void set_eta(double hidden, double out) {
+        eta_hidden_ = hidden;
+        eta_out_ = out;
+    }
+
+private:
+    CircuitConfig config_;
+    Weights w_;
+    std::vector<Eigen::MatrixXd> B_;  // random feedback
+    double eta_hidden_, eta_out_;
+};
+
+// Trains on the clock-free schedule (config().streams streams, each with its own schedule) until
+// `presentations` presentations have ended in total. `checkpoint(done)` is called every
+// presentations / checkpoints presentations and at the end; returning false stops training.
+void train(RateCircuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+           const std::function<bool(std::int64_t)>& checkpoint);
+
+// Alignment of the circuit's learning signal with back-prop on a batch (columns of x, y): every
+// column settles from rest without teacher for settle_ms, then the teacher is on for window_ms
+// with plasticity frozen.
+struct Alignment {
+    std::vector<double> cos_dW;        // per weight layer: accumulated rule update vs -dLoss/dW (batch)
+    std::vector<double> cos_dr_mean;   // per hidden layer: mean over columns of cos(r(t_y + window) - r(t_y), -dL/dr)
+    std::vector<double> cos_dr_ci95;   // half-width of its 95 % confidence interval
+};
+Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double settle_ms,
+                            double window_ms);
+
+}  // namespace settle::circuit
