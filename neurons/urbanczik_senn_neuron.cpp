@@ -41,6 +41,8 @@ void UrbanczikSennParameters::validate() const {
     positive(ode_abs_tol, "ode_abs_tol");
     positive(ode_rel_tol, "ode_rel_tol");
     if (!(g_sp >= 0.0)) throw std::invalid_argument("g_sp must be >= 0, got " + std::to_string(g_sp));
+    if (!(background_rate_hz >= 0.0 && std::isfinite(background_rate_hz)))
+        throw std::invalid_argument("background_rate_hz must be >= 0, got " + std::to_string(background_rate_hz));
     if (!(t_ref >= 0.0)) throw std::invalid_argument("t_ref must be >= 0, got " + std::to_string(t_ref));
     if (!std::isfinite(beta)) throw std::invalid_argument("beta must be finite");
     if (std::abs(tau_L() - tau_syn_d) < 1e-9)
@@ -92,6 +94,8 @@ const std::vector<ParameterInfo<UrbanczikSennParameters>>& UrbanczikSennParamete
         {"U_init", "mV", "initial somatic potential", &P::U_init},
         {"ode_abs_tol", "mV", "Odeint absolute tolerance", &P::ode_abs_tol},
         {"ode_rel_tol", "1", "Odeint relative tolerance", &P::ode_rel_tol},
+        {"background_rate_hz", "Hz", "rate of the neuron-local Poisson background input", &P::background_rate_hz},
+        {"background_weight", "pA", "dendritic weight of each background input spike", &P::background_weight},
     };
     return t;
 }
@@ -117,6 +121,11 @@ void UrbanczikSennPopulation::initialize(std::uint64_t seed, time_ms t_start) {
         CounterRng rng(seed, key(), i, StreamKind::emission);
         n.next_candidate = t_start + rng.exponential(p_.phi_max);
         n.rng_counter = rng.counter();
+        if (p_.background_rate_hz > 0.0) {
+            CounterRng bg(seed, key(), i, StreamKind::background);
+            n.next_background = t_start + bg.exponential(1e-3 * p_.background_rate_hz);
+            n.background_counter = bg.counter();
+        }
     }
 }
 
@@ -189,6 +198,20 @@ void UrbanczikSennPopulation::remove_dendrite_listener(DendriteListener* listene
 }
 
 void UrbanczikSennPopulation::advance(Node& n, node_index index, time_ms t1) {
+    // Background arrivals split the advance, so that listeners always see input-free segments.
+    while (n.next_background <= t1) {
+        const time_ms arrival = n.next_background;
+        advance_free(n, index, arrival);
+        n.a_L += p_.background_weight;
+        n.a_s += p_.background_weight;
+        CounterRng rng(seed_, key(), index, StreamKind::background, n.background_counter);
+        n.next_background = arrival + rng.exponential(1e-3 * p_.background_rate_hz);
+        n.background_counter = rng.counter();
+    }
+    advance_free(n, index, t1);
+}
+
+void UrbanczikSennPopulation::advance_free(Node& n, node_index index, time_ms t1) {
     if (n.t < t1)
         for (DendriteListener* l : listeners_) l->on_dendrite_segment(index, n.t, t1, n.a_L, n.a_s);
     evolve(n, index, t1, &exact_segments_, &ode_segments_);

@@ -11,6 +11,10 @@
 //             no spike within t_ref after a spike, U is not reset.
 // g_E, g_I = teacher conductance (a ConductanceSignal) + spike-driven somatic synapses that jump
 // by their weight (nS) and decay with tau_syn_ex / tau_syn_in.
+// Optional background input: a neuron-local Poisson train at background_rate_hz whose spikes add
+// background_weight to the dendrite like any dendritic synapse (the superposition of many
+// equal-weight Poisson inputs, as Brian2's PoissonInput). Its arrivals come from the neuron's
+// own random stream and are applied inside the lazy advance, without queue events.
 //
 // Units: ms, mV, pF, nS, pA (so nS*mV = pA and pF/nS = ms); rates per ms.
 // Integration: between events, with no somatic synaptic conductance and a piecewise-constant
@@ -55,6 +59,8 @@ struct UrbanczikSennParameters {
     double U_init = -70.0;    // mV, initial somatic potential
     double ode_abs_tol = 1e-9;  // mV, Odeint absolute tolerance
     double ode_rel_tol = 1e-9;  // Odeint relative tolerance
+    double background_rate_hz = 0.0;  // Hz, neuron-local Poisson input (0: none)
+    double background_weight = 0.0;   // pA, dendritic weight of each background spike
 
     double tau_L() const { return C_m_d / g_L_d; }
     // PSP amplitude factor of eps(t): mV per unit weight.
@@ -132,6 +138,8 @@ public:
 private:
     struct Node {
         time_ms t = 0.0;          // time the state refers to
+        time_ms next_background = never;  // next background input arrival
+        std::uint64_t background_counter = 0;
         double U = 0.0;           // mV
         double a_L = 0.0;         // dendritic trace amplitudes: V_w - E_L = psp_scale (a_L - a_s)
         double a_s = 0.0;
@@ -144,6 +152,8 @@ private:
     void advance(Node& n, node_index index, time_ms t1);
     // Evolves n to t1 without telling listeners, counting closed-form and Odeint pieces if asked.
     void evolve(Node& n, node_index index, time_ms t1, std::uint64_t* exact, std::uint64_t* ode) const;
+    // advance() without background arrivals in (n.t, t1]: notifies listeners, then evolves.
+    void advance_free(Node& n, node_index index, time_ms t1);
     void advance_exact(Node& n, time_ms t1, double g_E, double g_I) const;
     void advance_ode(Node& n, node_index index, time_ms t1) const;
     double derivative_of(const Node& n, node_index index, time_ms t) const;

@@ -23,6 +23,7 @@ enum class StreamKind : std::uint8_t {
     delays = 3,        // initial delays
     state = 4,         // initial state
     data = 5,          // anything an experiment draws (sample order, frozen patterns, ...)
+    background = 6,    // neuron-local Poisson input arrivals
 };
 
 class CounterRng {

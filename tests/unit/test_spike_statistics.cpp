@@ -107,3 +107,36 @@ TEST_CASE("a sinusoidal rate is followed", "[statistics]") {
         CHECK(std::abs(counts[b] - expected) < 5.0 * std::sqrt(expected));
     }
 }
+
+TEST_CASE("background input gives the shot-noise mean of the dendrite", "[statistics][neuron]") {
+    // Campbell's theorem: a Poisson train at rate r of weight w through the kernel
+    // eps(t) = c (e^{-t/tau_L} - e^{-t/tau_s}) gives mean r w c (tau_L - tau_s) and variance
+    // r w^2 c^2 (tau_L/2 + tau_s/2 - 2 tau_L tau_s / (tau_L + tau_s)). Samples 50 ms apart
+    // (5 tau_L) are nearly independent, so the sample mean lies within 5 standard errors.
+    auto p = UrbanczikSennParameters::nest();
+    p.background_rate_hz = 1000.0;
+    p.background_weight = 100.0;
+    Network net;
+    net.add_population(std::make_unique<UrbanczikSennPopulation>("n", 4, p));
+    Simulator sim(net, 21);
+    StateProbe probe;
+    probe.population = 0;
+    probe.nodes = {0, 1, 2, 3};
+    probe.element_ids = {UrbanczikSennPopulation::V_w};
+    probe.start = 100.0;
+    probe.dt = 50.0;
+    sim.add_probe(probe);
+    testing::RecordingObserver obs;
+    sim.run(0.0, 500000.0, obs);
+    const double r = 1.0, w = 100.0, c = p.psp_scale(), tL = p.tau_L(), ts = p.tau_syn_d;
+    const double mean = r * w * c * (tL - ts);
+    const double sd = std::sqrt(r * w * w * c * c * (tL / 2 + ts / 2 - 2 * tL * ts / (tL + ts)));
+    double sum = 0.0, n = 0.0;
+    for (const auto& row : obs.rows)
+        for (double v : row) {
+            sum += v - p.E_L;
+            n += 1.0;
+        }
+    REQUIRE(n > 30000);
+    CHECK(std::abs(sum / n - mean) < 5.0 * sd / std::sqrt(n));
+}
