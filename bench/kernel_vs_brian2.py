@@ -6,6 +6,9 @@ with 100 Poisson inputs at 10 Hz on its dendrite (weight 100 pA). Three runs per
   - settle, 100 independent Poisson sources per neuron (100 N source nodes, fixed in-degree 100);
   - settle, one 1 kHz Poisson source per neuron: the superposition of the 100 inputs, exactly
     the same input process as Brian2's PoissonInput when the weights are equal;
+  - settle, the neuron's own background input (params.background_rate_hz = 1000, weight 100 pA):
+    the same process again, drawn inside the neuron's lazy advance with no queue events, which
+    is what Brian2's PoissonInput is;
   - Brian2 with PoissonInput(N=100, rate=10 Hz) (bench/brian2_kernel.py), whose run time is the
     simulation loop only (code generation and compilation excluded).
 Each is repeated `--repeats` times; the median wall time is reported, with peak memory
@@ -26,6 +29,18 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+
+BACKGROUND_CONFIG = """seed = 1
+[simulation]
+duration_ms = {duration}
+[[population]]
+name = "neurons"
+model = "urbanczik_senn"
+size = {n}
+params = {{ background_rate_hz = 1000.0, background_weight = 100.0 }}
+[record]
+spikes = ["neurons"]
+"""
 
 CONFIG = """seed = 1
 [simulation]
@@ -65,12 +80,16 @@ def run_measured(cmd):
     return proc.stdout, wall, max(peak, before) / 1024.0
 
 
-def settle_run(settle, workdir, n, duration, merged):
-    cfg = os.path.join(workdir, f"bench_{n}_{'merged' if merged else 'sources'}.toml")
+def settle_run(settle, workdir, n, duration, variant):
+    cfg = os.path.join(workdir, f"bench_{n}_{variant}.toml")
+    merged = variant == "merged"
     with open(cfg, "w") as f:
-        f.write(CONFIG.format(duration=duration, n=n, n_sources=n if merged else 100 * n,
-                              rate=1000.0 if merged else 10.0,
-                              connect='{ rule = "one_to_one" }' if merged else '{ rule = "fixed_indegree", indegree = 100 }'))
+        if variant == "background":
+            f.write(BACKGROUND_CONFIG.format(duration=duration, n=n))
+        else:
+            f.write(CONFIG.format(duration=duration, n=n, n_sources=n if merged else 100 * n,
+                                  rate=1000.0 if merged else 10.0,
+                                  connect='{ rule = "one_to_one" }' if merged else '{ rule = "fixed_indegree", indegree = 100 }'))
     out = os.path.join(workdir, "out.h5")
     # /usr/bin/time -v gives this process's own peak memory.
     stdout, wall, _ = run_measured(["/usr/bin/time", "-v", "-o", out + ".time", settle, "run", cfg, "--out", out,
@@ -106,8 +125,10 @@ def main():
         for n in args.sizes:
             duration = DURATION_MS.get(n, 1000.0)
             rows = {}
-            for label, fn in (("settle, 100 sources/neuron", lambda: settle_run(args.settle, workdir, n, duration, False)),
-                              ("settle, merged 1 kHz source", lambda: settle_run(args.settle, workdir, n, duration, True))):
+            for label, variant in (("settle, 100 source nodes/neuron", "sources"),
+                                   ("settle, one 1 kHz source node/neuron", "merged"),
+                                   ("settle, neuron-local background input", "background")):
+                fn = lambda: settle_run(args.settle, workdir, n, duration, variant)  # noqa: E731
                 runs = [fn() for _ in range(args.repeats)]
                 rows[label] = (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], max(r[3] for r in runs))
             brian = [brian_run(workdir, n, duration) for _ in range(args.repeats)]
