@@ -73,10 +73,12 @@ void DendriticPredictionRule::on_dendrite_segment(node_index node, time_ms t0, t
     const std::size_t used = window_.used();
     WindowIntegrals::Values D{};
     const double h = t1 - t0;
-    // -phi(V*) h(V*) = -phi_max beta / (4 cosh^2(q/2)), q = beta (theta - V*) + ln k.
+    // -phi(V*) h(V*) = -phi_max beta z / (1 + z)^2, z = exp(-|q|), q = beta (theta - V*) + ln k
+    // (= -phi_max beta / (4 cosh^2(q/2)), without overflow).
     auto minus_phi_h = [&](double v_star) {
-        const double c = std::cosh(0.5 * (beta_ * (theta_ - v_star) + log_k_));
-        return -phi_max_ * beta_ / (4.0 * c * c);
+        const double z = std::exp(-std::abs(beta_ * (theta_ - v_star) + log_k_));
+        const double one_z = 1.0 + z;
+        return -phi_max_ * beta_ * z / (one_z * one_z);
     };
     if (a_L == 0.0 && a_s == 0.0) {
         const double g = minus_phi_h(E_L_);
@@ -84,18 +86,34 @@ void DendriticPredictionRule::on_dendrite_segment(node_index node, time_ms t0, t
     } else {
         const double amp_L = g_ratio_ * psp_scale_ * a_L, amp_s = g_ratio_ * psp_scale_ * a_s;
         const bool filter = used == 4;
-        auto f = [&](double x, WindowIntegrals::Values& out) {
-            const double eL = std::exp(-x * inv_tau_L_), es = std::exp(-x * inv_tau_s_);
+        auto fill = [&](double eL, double es, double eD, WindowIntegrals::Values& out) {
             const double g = minus_phi_h(E_L_ + amp_L * eL - amp_s * es);
             out[0] = g * eL;
             out[1] = g * es;
             if (filter) {
-                const double eD = std::exp(x * inv_tau_Delta_);
                 out[2] = out[0] * eD;
                 out[3] = out[1] * eD;
             }
         };
-        D = quadrature::integrate<WindowIntegrals::max_tau>(f, 0.0, h, p_.quad_rel_tol, 1e-300, &quad_stats_);
+        // Short segments (the common case: one per dendritic input) first try one G3-K7 step,
+        // with the exponentials at the 7 nodes as exp(centre) times exp(+-offset).
+        auto batch = [&](double c, const std::array<double, 3>& d, std::array<WindowIntegrals::Values, 7>& out) {
+            const double cL = std::exp(-c * inv_tau_L_), cs = std::exp(-c * inv_tau_s_);
+            const double cD = filter ? std::exp(c * inv_tau_Delta_) : 0.0;
+            fill(cL, cs, cD, out[0]);
+            for (std::size_t k = 0; k < 3; ++k) {
+                const double rL = std::exp(d[k] * inv_tau_L_), rs = std::exp(d[k] * inv_tau_s_);
+                const double rD = filter ? std::exp(d[k] * inv_tau_Delta_) : 1.0;
+                fill(cL * rL, cs * rs, cD / rD, out[2 * k + 1]);  // c - d
+                fill(cL / rL, cs / rs, cD * rD, out[2 * k + 2]);  // c + d
+            }
+        };
+        if (!quadrature::gk7_batch<WindowIntegrals::max_tau>(batch, 0.0, h, D, p_.quad_rel_tol, 1e-300, &quad_stats_)) {
+            auto f = [&](double x, WindowIntegrals::Values& out) {
+                fill(std::exp(-x * inv_tau_L_), std::exp(-x * inv_tau_s_), filter ? std::exp(x * inv_tau_Delta_) : 0.0, out);
+            };
+            D = quadrature::integrate<WindowIntegrals::max_tau>(f, 0.0, h, p_.quad_rel_tol, 1e-300, &quad_stats_);
+        }
     }
     window_.add_piece(node, t0, t1, D);
 }
