@@ -18,7 +18,9 @@ public:
     std::string name() const override { return "fa"; }
     BatchResult compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) override;
     void write_arrays(ResultSink& sink) const override;
-    const std::vector<Mat<T>>& feedback() const { return B_; }  // B_[k]: sizes[k] x sizes[k+1], k >= 1
+    // B[k] (sizes[k] x sizes[k+1], k >= 1) stands in for W_k^T; B[0] is unused.
+    const std::vector<Mat<T>>& feedback() const { return B_; }
+    std::vector<Mat<T>>& feedback() { return B_; }
 
 private:
     std::vector<Mat<T>> B_;
