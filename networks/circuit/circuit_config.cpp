@@ -86,6 +86,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.eta_out = require_non_negative(t, "eta_out", t.get_double("eta_out", c.eta_out));
     c.w_init_hidden = require_non_negative(t, "w_init_hidden", t.get_double("w_init_hidden", moons ? 6.0 : 1.0));
     c.w_init_out = require_non_negative(t, "w_init_out", t.get_double("w_init_out", c.w_init_out));
+    c.centre_init = t.get_bool("centre_init", c.centre_init);
     c.feedback_scale = require_non_negative(t, "feedback_scale", t.get_double("feedback_scale", c.feedback_scale));
     c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));
     if (c.dt_ms > c.tau_ms) t.fail("dt_ms", "must not exceed tau_ms");

@@ -58,6 +58,9 @@ struct CircuitConfig {
     double eta_out = 5e-3;        // 1/ms
     double w_init_hidden = 1.0;   // initial weights N(0, (w_init / sqrt(n_in))^2)
     double w_init_out = 1.0;
+    // First-layer biases start at -W_1 mean(x_train), so each initial hidden unit's hyperplane
+    // passes through the centre of the data (as with centred inputs); else biases start at 0.
+    bool centre_init = false;
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)

@@ -58,7 +58,13 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
         return test_error(data, c.test_outputs(data.x_test));
     };
 
-    RateCircuit circuit(cfg, seed);
+    // Same initial weights for the circuit and its controls.
+    auto make_circuit = [&] {
+        RateCircuit c(cfg, seed);
+        if (cfg.centre_init) c.weights().b[0] = -c.weights().W[0] * data.x_train.rowwise().mean();
+        return c;
+    };
+    RateCircuit circuit = make_circuit();
     const Weights initial = circuit.weights();
     const double err0 = test_error(data, circuit.test_outputs(data.x_test));
     results.metric("test_error_initial", err0);
@@ -100,14 +106,14 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
     }
 
     if (cfg.control_output_only && !stopped) {
-        RateCircuit c(cfg, seed);
+        RateCircuit c = make_circuit();
         c.set_eta(0.0, cfg.eta_out);
         const double e = run(c, "output_only", nullptr, nullptr);
         results.metric("test_error_output_only", e);
         if (data.classification) results.metric("test_accuracy_output_only", 1.0 - e);
     }
     if (cfg.control_frozen && !stopped) {
-        RateCircuit c(cfg, seed);
+        RateCircuit c = make_circuit();
         c.set_eta(0.0, 0.0);
         results.metric("test_error_frozen", run(c, "frozen", nullptr, nullptr));
     }

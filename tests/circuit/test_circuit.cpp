@@ -1,0 +1,209 @@
+// The clock-free settle-and-delta-rule circuit, rate mode (networks/circuit, issue 6).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <sstream>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/circuit_run.hpp"
+#include "networks/circuit/presentation_schedule.hpp"
+#include "networks/circuit/rate_circuit.hpp"
+#include "sim/random.hpp"
+
+using namespace settle;
+using namespace settle::circuit;
+
+namespace {
+
+CircuitConfig parse(const std::string& text) {
+    std::istringstream in(text);
+    toml::value root = toml::parse(in, "test.toml");
+    ConfigTable t(root, "");
+    CircuitConfig c = parse_circuit_config(t);
+    t.finish();
+    return c;
+}
+
+CircuitConfig tiny(Feedback fb) {
+    CircuitConfig c;
+    c.task.n_in = 4;
+    c.task.n_out = 3;
+    c.hidden = {6, 5};
+    c.feedback = fb;
+    c.streams = 3;
+    return c;
+}
+
+Eigen::MatrixXd uniform(CounterRng& rng, int rows, int cols) {
+    Eigen::MatrixXd m(rows, cols);
+    for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i) m(i, j) = rng.uniform();
+    return m;
+}
+
+// Presents random inputs on a clock-free schedule (per column), teacher never on, plasticity on
+// with a large eta; checks the hidden nudges after every step. Returns the largest |nudge| seen.
+double run_without_teacher(RateCircuit& c, double duration_ms) {
+    CounterRng rng(3, 7, 0, StreamKind::data);
+    const auto S = static_cast<Eigen::Index>(c.config().streams);
+    const int n_in = c.config().task.n_in, n_out = c.config().task.n_out;
+    Eigen::MatrixXd x = uniform(rng, n_in, static_cast<int>(S)), y = uniform(rng, n_out, static_cast<int>(S));
+    std::vector<PresentationSchedule> sched;
+    std::vector<Presentation> cur;
+    for (Eigen::Index s = 0; s < S; ++s) {
+        sched.emplace_back(c.config().schedule, 1, 5, static_cast<std::uint32_t>(s));
+        cur.push_back(sched.back().next());
+    }
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    RateCircuit::State st = c.rest(S);
+    double worst = 0.0;
+    for (long n = 0; n * c.config().dt_ms < duration_ms; ++n) {
+        const double t = static_cast<double>(n) * c.config().dt_ms;
+        for (Eigen::Index s = 0; s < S; ++s)
+            while (t >= cur[static_cast<std::size_t>(s)].end_ms) {
+                cur[static_cast<std::size_t>(s)] = sched[static_cast<std::size_t>(s)].next();
+                x.col(s) = uniform(rng, n_in, 1);  // inputs switch at random times
+            }
+        c.step(st, x, y, gate, c.config().dt_ms, true);
+        for (const auto& I : c.hidden_nudges(st)) worst = std::max(worst, I.cwiseAbs().maxCoeff());
+    }
+    return worst;
+}
+
+}  // namespace
+
+TEST_CASE("circuit config: defaults per task, strict keys, unimplemented modes rejected", "[circuit]") {
+    const CircuitConfig ts = parse("[task]\nkind = 'teacher_student'\n");
+    CHECK(ts.sizes() == std::vector<int>{30, 50, 10});
+    CHECK(ts.feedback == Feedback::random);
+    CHECK(ts.g_teacher == 1.0);
+    const CircuitConfig moons = parse("[task]\nkind = 'two_moons'\n[circuit]\nfeedback = 'symmetric'\n");
+    CHECK(moons.sizes() == std::vector<int>{10, 30, 2});
+    CHECK(moons.g_teacher == 0.2);
+    CHECK(moons.eta_hidden == 1e-2);
+    CHECK_THROWS_AS(parse("[circuit]\nlamda = 1.0\n"), ConfigError);
+    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\n"), ConfigError);
+    CHECK_THROWS_AS(parse("[schedule]\nonset_max_ms = 80.0\n"), ConfigError);
+}
+
+TEST_CASE("circuit wiring: layer, feedback and nudge shapes", "[circuit]") {
+    for (Feedback fb : {Feedback::random, Feedback::symmetric}) {
+        RateCircuit c(tiny(fb), 1);
+        const Weights& w = c.weights();
+        REQUIRE(w.layers() == 3);
+        const std::vector<int> n{4, 6, 5, 3};
+        for (int i = 0; i < 3; ++i) {
+            CHECK(w.W[static_cast<std::size_t>(i)].rows() == n[static_cast<std::size_t>(i + 1)]);
+            CHECK(w.W[static_cast<std::size_t>(i)].cols() == n[static_cast<std::size_t>(i)]);
+            CHECK(w.b[static_cast<std::size_t>(i)].size() == n[static_cast<std::size_t>(i + 1)]);
+        }
+        // Feedback to hidden layer l comes from layer l + 1 (the output feeds hidden layer 2).
+        for (int i = 0; i < 2; ++i) {
+            const Eigen::MatrixXd G = c.feedback_matrix(i);
+            CHECK(G.rows() == n[static_cast<std::size_t>(i + 1)]);
+            CHECK(G.cols() == n[static_cast<std::size_t>(i + 2)]);
+            if (fb == Feedback::symmetric) CHECK(G == w.W[static_cast<std::size_t>(i + 1)].transpose());
+            else CHECK((G - w.W[static_cast<std::size_t>(i + 1)].transpose()).norm() > 0.1);
+        }
+        const RateCircuit::State s = c.rest(3);
+        const auto I = c.hidden_nudges(s);
+        REQUIRE(I.size() == 2);
+        CHECK(I[0].rows() == 6);
+        CHECK(I[1].rows() == 5);
+    }
+    // Same seed, same weights; the controls of an experiment start from the same circuit.
+    CHECK(RateCircuit(tiny(Feedback::random), 4).weights().W[0] == RateCircuit(tiny(Feedback::random), 4).weights().W[0]);
+}
+
+TEST_CASE("clock-free schedule: back to back, random durations and teacher onsets within bounds", "[circuit]") {
+    ScheduleConfig sc;
+    PresentationSchedule s(sc, 10, 1, 0);
+    double t = 0.0, dmin = 1e9, dmax = 0.0;
+    for (int i = 0; i < 2000; ++i) {
+        const Presentation p = s.next();
+        CHECK(p.start_ms == t);
+        CHECK(p.sample < 10);
+        const double d = p.end_ms - p.start_ms, o = p.teacher_ms - p.start_ms;
+        CHECK(d >= 50.0);
+        CHECK(d <= 150.0);
+        CHECK(o >= 20.0);
+        CHECK(o <= 50.0);
+        dmin = std::min(dmin, d);
+        dmax = std::max(dmax, d);
+        t = p.end_ms;
+    }
+    CHECK(dmin < 55.0);
+    CHECK(dmax > 145.0);
+}
+
+TEST_CASE("no teacher: the twin nudge is exactly zero and the lag-compensated rule leaves weights unchanged",
+          "[circuit]") {
+    for (Feedback fb : {Feedback::random, Feedback::symmetric}) {
+        CircuitConfig cfg = tiny(fb);
+        cfg.eta_hidden = cfg.eta_out = 0.5;  // large: any error would show
+        RateCircuit c(cfg, 2);
+        const Weights before = c.weights();
+        CHECK(run_without_teacher(c, 3000.0) == 0.0);
+        for (int i = 0; i < 3; ++i) {
+            CHECK(c.weights().W[static_cast<std::size_t>(i)] == before.W[static_cast<std::size_t>(i)]);
+            CHECK(c.weights().b[static_cast<std::size_t>(i)] == before.b[static_cast<std::size_t>(i)]);
+        }
+    }
+    // The test has teeth: comparing with the instantaneous V* (the single-neuron rule) changes
+    // the weights with no teacher at all, because U lags V* after every input switch.
+    CircuitConfig cfg = tiny(Feedback::random);
+    cfg.eta_hidden = cfg.eta_out = 0.5;
+    cfg.rule_reference = RuleReference::instantaneous;
+    RateCircuit c(cfg, 2);
+    const Weights before = c.weights();
+    run_without_teacher(c, 3000.0);
+    CHECK((c.weights().W[0] - before.W[0]).norm() > 1e-3);
+}
+
+TEST_CASE("rate mode, symmetric feedback: hidden updates follow back-prop on a tiny network", "[circuit]") {
+    CircuitConfig cfg = tiny(Feedback::symmetric);
+    cfg.g_teacher = 0.05;  // weak teacher
+    cfg.dt_ms = 0.05;
+    RateCircuit c(cfg, 3);
+    CounterRng rng(9, 1, 0, StreamKind::data);
+    const Eigen::MatrixXd x = uniform(rng, 4, 40), y = uniform(rng, 3, 40);
+    // Settle 10 tau, then 2 tau with the teacher on: the rule's accumulated weight change and the
+    // hidden rate changes against back-prop through the static network with the same weights.
+    const Alignment a = measure_alignment(c, x, y, 10 * cfg.tau_ms, 2 * cfg.tau_ms);
+    REQUIRE(a.cos_dW.size() == 3);
+    for (double cs : a.cos_dW) CHECK(cs > 0.99);
+    REQUIRE(a.cos_dr_mean.size() == 2);
+    for (double cs : a.cos_dr_mean) CHECK(cs > 0.95);
+}
+
+namespace {
+struct Run {
+    InMemoryResults r;
+    double operator()(const std::string& k) const { return r.scalars.at(k); }
+};
+Run short_run(CircuitConfig c, std::int64_t presentations) {
+    c.presentations = presentations;
+    c.checkpoints = 2;
+    Run run;
+    REQUIRE(run_circuit_experiment(c, 1, run.r, [](const CircuitProgress&) {}, [] { return false; }));
+    return run;
+}
+}  // namespace
+
+TEST_CASE("task 1 short: teacher-student regression learns, beats output-only, frozen stays put", "[circuit]") {
+    const Run r = short_run(parse("[task]\nkind = 'teacher_student'\n"), 9600);
+    CHECK(r("test_error_final") < 0.5 * r("test_error_initial"));
+    CHECK(r("test_error_final") < 0.8 * r("test_error_output_only"));
+    CHECK(r("test_error_frozen") == r("test_error_initial"));
+    // The settled circuit is the static network with the same weights.
+    CHECK(r("circuit_static_max_abs_difference") < 0.02);
+    CHECK(std::abs(r("test_error_static") - r("test_error_final")) < 0.01 * r("test_error_final"));
+}
+
+TEST_CASE("task 2 short: two moons", "[circuit]") {
+    const Run r = short_run(parse("[task]\nkind = 'two_moons'\n"), 9600);
+    CHECK(r("test_accuracy") > 0.9);
+    CHECK(r("test_error_frozen") == r("test_error_initial"));
+}
