@@ -51,6 +51,22 @@ std::vector<std::vector<double>> read_matrix(ConfigTable& t, const std::string& 
     return out;
 }
 
+// `values` (one list for every node) or `values_per_node` (one row per node), all >= 0.
+std::vector<std::vector<double>> read_conductance_values(ConfigTable& t, std::size_t size) {
+    std::vector<std::vector<double>> values;
+    const bool per_node = t.has("values_per_node");
+    if (per_node) {
+        values = read_matrix(t, "values_per_node");
+        if (values.size() != size) t.fail("values_per_node", "needs one row per node (" + std::to_string(size) + ")");
+    } else {
+        values.push_back(t.get_double_array("values"));
+    }
+    for (const auto& row : values)
+        for (double g : row)
+            if (!(g >= 0.0)) t.fail(per_node ? "values_per_node" : "values", "conductances must be >= 0, got " + std::to_string(g));
+    return values;
+}
+
 std::shared_ptr<const ConductanceSignal> read_conductance(ConfigTable& pop, const std::string& key,
                                                           std::size_t size) {
     auto table = pop.table(key);
@@ -75,34 +91,17 @@ std::shared_ptr<const ConductanceSignal> read_conductance(ConfigTable& pop, cons
         const auto times = t.get_double_array("times_ms");
         if (times.empty()) t.fail("times_ms", "required: the times at which each value starts");
         if (!std::is_sorted(times.begin(), times.end())) t.fail("times_ms", "must be non-decreasing");
-        std::vector<std::vector<double>> values;
-        if (t.has("values_per_node")) {
-            values = read_matrix(t, "values_per_node");
-            if (values.size() != size) t.fail("values_per_node", "needs one row per node (" + std::to_string(size) + ")");
-        } else {
-            values.push_back(t.get_double_array("values"));
-        }
-        for (const auto& row : values) {
+        const auto values = read_conductance_values(t, size);
+        for (const auto& row : values)
             if (row.size() != times.size()) t.fail(t.has("values_per_node") ? "values_per_node" : "values", "needs one value per time");
-            for (double g : row)
-                if (!(g >= 0.0)) t.fail("values", "conductances must be >= 0, got " + std::to_string(g));
-        }
         signal = std::make_shared<PiecewiseConductance>(times, values);
     } else {
         const double start = t.get_double("start_ms", 0.0);
         const double dt = require_positive(t, "dt_ms", t.require_double("dt_ms"));
-        std::vector<std::vector<double>> values;
-        if (t.has("values_per_node")) {
-            values = read_matrix(t, "values_per_node");
-            if (values.size() != size) t.fail("values_per_node", "needs one row per node (" + std::to_string(size) + ")");
-        } else {
-            values.push_back(t.get_double_array("values"));
-        }
+        const auto values = read_conductance_values(t, size);
         for (const auto& row : values) {
             if (row.size() < 2) t.fail("values", "needs at least 2 samples");
             if (row.size() != values[0].size()) t.fail("values_per_node", "rows must have equal lengths");
-            for (double g : row)
-                if (!(g >= 0.0)) t.fail("values", "conductances must be >= 0, got " + std::to_string(g));
         }
         signal = std::make_shared<SampledConductance>(start, dt, values);
     }
