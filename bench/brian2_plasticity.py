@@ -13,9 +13,11 @@ cheapest Brian2 method; accuracy is not measured here). The simulation loop time
 generation and compilation; the binary is built once and run `repeats` times.
 
 Usage: /usr/bin/python3 bench/brian2_plasticity.py N M RATE_HZ DURATION_MS REPEATS WORKDIR
-Prints one JSON line: {"n": N, "m": M, ..., "run_seconds": [...], "synapses": ..., "pre_spikes": ...}.
+Prints one JSON line: {"n": N, "m": M, ..., "run_seconds": [...] (loop only), "process_cpu_seconds": [...]
+(the whole binary: setup, synapse creation and loop), "synapses": ..., "pre_spikes": ...}.
 """
 import json
+import resource
 import sys
 import warnings
 
@@ -76,11 +78,14 @@ def main():
     pre_spikes = b2.SpikeMonitor(sources, record=False)
     b2.run(duration_ms * ms)
     b2.device.build(directory=workdir, compile=True, run=False, debug=False)
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         b2.device.run(directory=workdir, with_output=False, run_args=[])
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         times.append(b2.device._last_run_time)
-    print(json.dumps({"n": n, "m": m, "rate_hz": rate_hz, "duration_ms": duration_ms, "run_seconds": times,
+        cpu.append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+    print(json.dumps({"n": n, "m": m, "rate_hz": rate_hz, "duration_ms": duration_ms, "run_seconds": times, "process_cpu_seconds": cpu,
                       "synapses": n * m, "pre_spikes": int(pre_spikes.num_spikes),
                       "post_spikes": int(spikes.num_spikes)}))
 
