@@ -23,7 +23,7 @@ from .report import FigureFiles, summarize, write_index  # noqa: E402
 
 PROG = "settle-analysis"
 # What `plot --what` accepts, in the order figures are written.
-FIGURE_KINDS = ("raster", "traces", "weights", "learning", "stdp", "angles")
+FIGURE_KINDS = ("prediction", "raster", "traces", "weights", "learning", "stdp", "angles")
 TRACE_NODES = 8
 TRACE_SAMPLES = 4000
 WEIGHT_SAMPLES = 2000
@@ -48,11 +48,14 @@ def _available(f: SettleFile) -> set[str]:
         kinds.add("stdp")
     if metrics & set(plots.ANGLE_METRICS):
         kinds.add("angles")
+    if set(plots.PREDICTION_ARRAYS) <= set(f.array_names) and all(f.array_shape(a)[-1] > 0 for a in plots.PREDICTION_ARRAYS):
+        kinds.add("prediction")
     return kinds
 
 
 # Why a kind is not available, for the error message of `--what`.
 MISSING = {
+    "prediction": "no dendritic prediction arrays (" + ", ".join(plots.PREDICTION_ARRAYS) + ") under /settle/arrays",
     "raster": "no /spikes populations, or nothing simulated yet",
     "traces": "no state reports under /report",
     "weights": "no weight reports (element 'w') under /report",
@@ -98,6 +101,14 @@ def _figures(f: SettleFile, kind: str, args):
         yield "stdp_window", "STDP window", plots.stdp_window(metrics["window_dt_ms"], metrics["window_dw"])
     elif kind == "angles":
         yield "angles", "Temporal-derivative test and update angles", plots.angles(f.metrics())
+    elif kind == "prediction":
+        metrics = f.metrics()
+        protocol = f.metadata.config_table().get("protocol", {})
+        dt = protocol.get("sample_dt_ms", 0.1) if isinstance(protocol, dict) else 0.1
+        fig = plots.plot_dendritic_prediction_learning(
+            *(f.array(a) for a in plots.PREDICTION_ARRAYS), metrics.get("learning_curve_mV"),
+            metrics.get("learning_curve_mV_no_plasticity"), dt_ms=float(dt))
+        yield "dendritic_prediction_fig1", "Dendritic prediction learning (Urbanczik & Senn 2014 Fig. 1)", fig
 
 
 def _file_stem(stem: str, taken: set[str]) -> str:

@@ -23,6 +23,8 @@ LEARNING_CURVE_METRICS = ("learning_curve_mV", "learning_curve_mV_no_plasticity"
 LOSS_METRICS = ("train_loss",)
 ACCURACY_METRICS = ("test_accuracy", "validation_accuracy")
 ANGLE_METRICS = ("td_cosine", "td_angle_deg", "update_angle_deg")
+# /settle/arrays of the urbanczik_senn experiment (one row each, sampled every sample_dt_ms).
+PREDICTION_ARRAYS = ("U_M_mV", "V_star_first_repetition_mV", "V_star_last_repetition_mV")
 # A raster point covers about this many pixels; beyond (axes pixels / this) points, the raster is
 # drawn as a 2-D histogram image instead.
 PIXELS_PER_POINT = 4
@@ -309,4 +311,54 @@ def angles(metrics: dict, figsize=(8.0, 6.0), dpi: float = 100.0) -> Figure:
     ax.set_ylabel("angle (deg)")
     ax.set_xlabel("layer")
     ax.legend(loc="best", fontsize="small", frameon=False)
+    return fig
+
+
+def plot_dendritic_prediction_learning(u_m, v_star_first, v_star_last, learning_curve=None,
+                                       learning_curve_no_plasticity=None, dt_ms: float = 0.1,
+                                       figsize=(10.0, 7.0), dpi: float = 100.0) -> Figure:
+    """Dendritic prediction learning in the style of Urbanczik & Senn (2014) Fig. 1: the
+    teacher's matching potential U_M and the dendritic prediction V*_w over one pattern
+    presentation, early (first teacher repetition) and late (last), and the learning curve (RMS
+    of V*_w - U_M per repetition, with and without plasticity when given).
+
+    u_m, v_star_first, v_star_last: samples (mV) every dt_ms from the start of a repetition
+    (the urbanczik_senn experiment's /settle/arrays U_M_mV, V_star_first_repetition_mV,
+    V_star_last_repetition_mV); learning_curve(_no_plasticity): mV per repetition.
+    """
+    series = [np.ravel(np.asarray(a, dtype=np.float64)) for a in (u_m, v_star_first, v_star_last)]
+    if any(a.size == 0 for a in series):
+        raise SettleAnalysisError("dendritic prediction figure needs non-empty U_M and V* samples")
+    u_m, first, last = series
+    curves = [(name, np.atleast_1d(np.asarray(c, dtype=np.float64))) for name, c in
+              (("with plasticity", learning_curve), ("without plasticity (eta = 0)", learning_curve_no_plasticity))
+              if c is not None]
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    grid = fig.add_gridspec(2, 2, height_ratios=(1.0, 1.0)) if curves else fig.add_gridspec(1, 2)
+    ax_early = fig.add_subplot(grid[0, 0])
+    ax_late = fig.add_subplot(grid[0, 1], sharey=ax_early)
+    for ax, v, when in ((ax_early, first, "early: first teacher repetition"),
+                        (ax_late, last, "late: last teacher repetition")):
+        n = min(v.size, u_m.size)
+        t = np.arange(n) * dt_ms
+        ax.plot(t, u_m[:n], color="black", lw=1.5, label="teacher $U_M$")
+        ax.plot(t, v[:n], color="C3" if v is first else "C0", lw=1.2, label="prediction $V^*_w$")
+        ax.set_title(when)
+        ax.set_xlabel("time in pattern (ms)")
+        ax.set_xlim(0.0, t[-1] if n > 1 else 1.0)
+        ax.legend(loc="upper right", fontsize="small", frameon=False)
+    ax_early.set_ylabel("potential (mV)")
+    ax_late.tick_params(labelleft=False)
+    if curves:
+        ax = fig.add_subplot(grid[1, :])
+        for (name, c), colour in zip(curves, ("C0", "grey")):
+            ax.plot(np.arange(1, c.size + 1), c, color=colour, lw=1.5, marker="o" if c.size <= 50 else None, ms=3,
+                    label=name)
+        ax.set_xlabel("teacher repetition")
+        ax.set_ylabel("RMS of $V^*_w - U_M$ (mV)")
+        ax.set_title("learning curve")
+        ax.set_ylim(bottom=0.0)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(loc="center right", fontsize="small", frameon=False)
+    fig.suptitle("Dendritic prediction learning (Urbanczik & Senn 2014, Fig. 1)")
     return fig

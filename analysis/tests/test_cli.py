@@ -88,7 +88,7 @@ def test_absent_figure_is_an_error_naming_it(tmp_path, capsys):
 
 def test_unknown_figure_kind(rich_file, capsys):
     assert main(["plot", rich_file.path, "--what", "rastr"]) == 2
-    assert_one_line_error(capsys.readouterr().err, "unknown figure rastr (choose from raster, traces")
+    assert_one_line_error(capsys.readouterr().err, "unknown figure rastr (choose from prediction, raster, traces")
 
 
 @pytest.mark.parametrize("kind", ["text", "plain_hdf5", "missing", "directory"])
@@ -166,3 +166,20 @@ def test_file_with_nothing_to_plot_still_gets_an_index(tmp_path, capsys):
     assert main(["plot", path, "--out", str(tmp_path / "figs")]) == 0
     assert capsys.readouterr().out.splitlines() == [str(tmp_path / "figs" / "index.html")]
     assert "The file holds nothing to plot" in (tmp_path / "figs" / "index.html").read_text()
+
+
+def test_dendritic_prediction_figure_comes_first_when_its_arrays_exist(tmp_path, capsys):
+    path = str(tmp_path / "us.h5")
+    n = 200
+    arrays = {"U_M_mV": np.linspace(-70, -50, n)[None, :], "V_star_first_repetition_mV": np.full((1, n), -60.0),
+              "V_star_last_repetition_mV": np.linspace(-69, -51, n)[None, :]}
+    metrics = {"learning_curve_mV": np.linspace(8, 3, 10), "learning_curve_mV_no_plasticity": np.full(10, 9.0)}
+    with sf.open_sonata(path) as f:
+        sf.write_settle_metadata(f, config='experiment = "urbanczik_senn"\n[protocol]\nsample_dt_ms = 1.0\n',
+                                 metrics=metrics, arrays=arrays)
+    assert main(["plot", path, "--out", str(tmp_path / "figs")]) == 0
+    assert [os.path.basename(p) for p in capsys.readouterr().out.splitlines()] == [
+        "dendritic_prediction_fig1.png", "learning.png", "index.html"]
+    with SettleFile(path) as f:
+        ((_, _, fig),) = cli._figures(f, "prediction", argparse.Namespace(t_start=None, t_stop=None))
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), np.arange(n) * 1.0)  # sample_dt_ms from the config

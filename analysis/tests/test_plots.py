@@ -184,3 +184,31 @@ def test_angles_from_angle_metric_alone():
     np.testing.assert_allclose(bars.lines[2][0].get_segments()[0][:, 1], [35.0, 50.0])
     with pytest.raises(sa.SettleAnalysisError, match="no angle metrics"):
         plots.angles({"train_loss": np.array([1.0])})
+
+
+def test_dendritic_prediction_learning_plots_teacher_predictions_and_curves(tmp_path):
+    t = np.arange(2000) * 0.1
+    u_m = -60.0 + 12.0 * np.sin(2 * np.pi * t / 100.0)
+    first = -55.0 + np.cos(t)
+    last = u_m + 0.5
+    curve, curve0 = np.linspace(10.0, 4.0, 100), np.full(100, 12.0)
+    fig = plots.plot_dendritic_prediction_learning(u_m[None, :], first[None, :], last[None, :], curve, curve0, dt_ms=0.1)
+    ax_early, ax_late, ax_curve = fig.axes
+    for ax, v in ((ax_early, first), (ax_late, last)):
+        teacher, prediction = ax.lines
+        np.testing.assert_allclose(teacher.get_xdata(), t)
+        np.testing.assert_array_equal(teacher.get_ydata(), u_m)
+        np.testing.assert_array_equal(prediction.get_ydata(), v)
+        assert ax.get_xlabel() == "time in pattern (ms)"
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["teacher $U_M$", "prediction $V^*_w$"]
+    assert ax_early.get_ylabel() == "potential (mV)"
+    with_learning, without = ax_curve.lines
+    np.testing.assert_array_equal(with_learning.get_xdata(), np.arange(1, 101))
+    np.testing.assert_array_equal(with_learning.get_ydata(), curve)
+    np.testing.assert_array_equal(without.get_ydata(), curve0)
+    assert "mV" in ax_curve.get_ylabel() and ax_curve.get_xlabel() == "teacher repetition"
+    assert_renders(fig, tmp_path, "fig1")
+    # Without learning curves: the two trace panels only.
+    assert len(plots.plot_dendritic_prediction_learning(u_m, first, last).axes) == 2
+    with pytest.raises(sa.SettleAnalysisError, match="non-empty"):
+        plots.plot_dendritic_prediction_learning([], first, last)
