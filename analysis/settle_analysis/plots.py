@@ -357,8 +357,9 @@ def plot_dendritic_prediction_learning(u_m, v_star_first, v_star_last, learning_
         ax.set_xlabel("teacher repetition")
         ax.set_ylabel("RMS of $V^*_w - U_M$ (mV)")
         ax.set_title("learning curve")
-        ax.set_ylim(bottom=0.0)
+        top = max((float(np.nanmax(c)) for _, c in curves if np.isfinite(c).any()), default=1.0)
+        ax.set_ylim(0.0, 1.35 * top if top > 0 else 1.0)  # room for the legend above the curves
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.legend(loc="center right", fontsize="small", frameon=False)
+        ax.legend(loc="upper right", fontsize="small", frameon=False, ncols=2)
     fig.suptitle("Dendritic prediction learning (Urbanczik & Senn 2014, Fig. 1)")
     return fig
