@@ -20,8 +20,10 @@
 // last spike (and tau' = 1/(1/tau - 1/tau_Delta) for E). Each target neuron keeps running integrals
 // K_tau(t) = int_{T}^t [S - phi] h exp(-(s - T)/tau) ds from an epoch start T, fed by the neuron's
 // DendriteListener segments: between dendritic inputs V*_w is a known sum of two exponentials and
-// phi(V*) h(V*) is integrated by adaptive Gauss-Kronrod quadrature (relative tolerance
-// quad_rel_tol); post spikes add h(V*(t)) exp(-(t - T)/tau). Then F = exp((t_i - T)/tau)
+// phi(V*) h(V*) is integrated by Gauss-Kronrod quadrature (relative tolerance quad_rel_tol): one
+// G3-K7 step first, accepted when |K7 - G3| is within tolerance (most segments, one per dendritic
+// input, are short; 7 evaluations sharing exp(centre) across nodes), else adaptive G7-K15; post
+// spikes add h(V*(t)) exp(-(t - T)/tau). Then F = exp((t_i - T)/tau)
 // (R_T(t) - R_T(t_i)). Epochs are re-based at most every 6 tau_min (bounding the cancellation in
 // R(t) - R(t_i) to a factor e^6), lazily, only when a synapse refers to the neuron; an epoch record
 // keeps its integral up to date for a horizon 6 tau_min + 45 tau_max after it started (later
