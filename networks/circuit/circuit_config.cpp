@@ -116,6 +116,20 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.control_frozen = tr->get_bool("control_frozen", c.control_frozen);
         tr->finish();
     }
+    if (auto d = root.table("derivative_test")) {
+        DerivativeTestConfig& q = c.derivative_test;
+        q.enabled = d->get_bool("enabled", true);
+        q.inputs = positive_int(*d, "inputs", q.inputs);
+        q.teacher_strengths = d->get_double_array("teacher_strengths", q.teacher_strengths);
+        q.delays_ms = d->get_double_array("delays_ms", q.delays_ms);
+        for (double g : q.teacher_strengths) require_positive(*d, "teacher_strengths", g);
+        for (double t : q.delays_ms) require_non_negative(*d, "delays_ms", t);
+        q.settle_ms = require_positive(*d, "settle_ms", d->get_double("settle_ms", q.settle_ms));
+        const std::string on = d->get_choice("on", "both", {"both", "trained", "untrained"});
+        q.untrained = on != "trained";
+        q.trained = on != "untrained";
+        d->finish();
+    }
     return c;
 }
 

@@ -42,6 +42,17 @@ struct TaskConfig {
     double noise = 0.1;
 };
 
+// Hinton's temporal-derivative test (SCIENCE.md section 5), run by the circuit experiment on the
+// untrained and/or trained circuit.
+struct DerivativeTestConfig {
+    bool enabled = false;
+    int inputs = 100;                              // test inputs (>= 100 for the acceptance table)
+    std::vector<double> teacher_strengths{0.02, 0.06, 0.2};
+    std::vector<double> delays_ms{1.0, 2.0, 5.0, 10.0, 20.0};  // readout delay after teacher onset
+    double settle_ms = 150.0;  // settling before the teacher comes on (30 tau: a 50 ms residual masks 1 ms readouts)
+    bool untrained = true, trained = true;
+};
+
 struct CircuitConfig {
     Mode mode = Mode::rate;
     Nudge nudge = Nudge::twin;
@@ -67,6 +78,7 @@ struct CircuitConfig {
 
     ScheduleConfig schedule;
     TaskConfig task;
+    DerivativeTestConfig derivative_test;
 
     // Training and evaluation.
     std::int64_t presentations = 48000;  // total over all streams

@@ -29,6 +29,48 @@ std::string indexed(const char* prefix, int i) {
     return s;
 }
 
+// Runs the temporal-derivative table on circuit c; metrics derivative_<tag>_*.
+void derivative_table(RateCircuit& c, const Dataset& data, const DerivativeTestConfig& q, std::uint64_t seed,
+                      const std::string& tag, ResultSink& results) {
+    const Eigen::Index n = std::min<Eigen::Index>(q.inputs, data.x_test.cols());
+    const Eigen::MatrixXd x = data.x_test.leftCols(n), y = data.y_test.leftCols(n);
+    std::vector<double> gs, ds, rows;
+    const int hidden = c.weights().layers() - 1;
+    std::vector<std::vector<double>> cos(static_cast<std::size_t>(hidden)), ci(cos), ang(cos), sh(cos), shci(cos);
+    for (double g : q.teacher_strengths)
+        for (double d : q.delays_ms) {
+            const DerivativeCell cell = temporal_derivative_test(c, x, y, g, d, q.settle_ms, seed);
+            gs.push_back(g);
+            ds.push_back(d);
+            rows.push_back(g);
+            rows.push_back(d);
+            for (std::size_t l = 0; l < static_cast<std::size_t>(hidden); ++l) {
+                cos[l].push_back(cell.cos_mean[l]);
+                ci[l].push_back(cell.cos_ci95[l]);
+                ang[l].push_back(cell.angle_deg_mean[l]);
+                sh[l].push_back(cell.shuffled_cos_mean[l]);
+                shci[l].push_back(cell.shuffled_cos_ci95[l]);
+                for (double v : {cell.cos_mean[l], cell.cos_ci95[l], cell.angle_deg_mean[l], cell.shuffled_cos_mean[l],
+                                 cell.shuffled_cos_ci95[l]})
+                    rows.push_back(v);
+            }
+        }
+    const std::string p = "derivative_" + tag + "_";
+    results.metric_series(p + "teacher_strength", gs);
+    results.metric_series(p + "delay_ms", ds);
+    for (std::size_t l = 0; l < static_cast<std::size_t>(hidden); ++l) {
+        const std::string L = indexed("_l", static_cast<int>(l) + 1);
+        results.metric_series(p + "cos" + L, cos[l]);
+        results.metric_series(p + "cos_ci95" + L, ci[l]);
+        results.metric_series(p + "angle_deg" + L, ang[l]);
+        results.metric_series(p + "shuffled_cos" + L, sh[l]);
+        results.metric_series(p + "shuffled_cos_ci95" + L, shci[l]);
+    }
+    // One row per (teacher strength, delay): g, delay, then per hidden layer cos, ci95, angle,
+    // shuffled cos, shuffled ci95.
+    results.array(p + "table", gs.size(), 2 + 5 * static_cast<std::size_t>(hidden), rows);
+}
+
 }  // namespace
 
 bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
@@ -65,6 +107,8 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
         return c;
     };
     RateCircuit circuit = make_circuit();
+    if (cfg.derivative_test.enabled && cfg.derivative_test.untrained)
+        derivative_table(circuit, data, cfg.derivative_test, seed, "untrained", results);
     const Weights initial = circuit.weights();
     const double err0 = test_error(data, circuit.test_outputs(data.x_test));
     results.metric("test_error_initial", err0);
@@ -104,6 +148,9 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
         results.metric_series("backprop_cos_dr", a.cos_dr_mean);
         results.metric_series("backprop_cos_dr_ci95", a.cos_dr_ci95);
     }
+
+    if (cfg.derivative_test.enabled && cfg.derivative_test.trained && !stopped)
+        derivative_table(circuit, data, cfg.derivative_test, seed, "trained", results);
 
     if (cfg.control_output_only && !stopped) {
         RateCircuit c = make_circuit();

@@ -1,5 +1,6 @@
 #include "networks/circuit/rate_circuit.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "networks/circuit/presentation_schedule.hpp"
@@ -133,6 +134,26 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
     }
 }
 
+std::vector<Eigen::MatrixXd> RateCircuit::derivatives(const State& s, const Eigen::MatrixXd& x,
+                                                      const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate) const {
+    const int L = w_.layers();
+    const auto Ls = static_cast<std::size_t>(L);
+    const double k = config_.k(), tau = config_.tau_ms;
+    const std::vector<Eigen::MatrixXd> I = hidden_nudges(s);
+    std::vector<Eigen::MatrixXd> dU(Ls);
+    for (std::size_t i = 0; i < Ls; ++i) {
+        const Eigen::MatrixXd pre = i == 0 ? x : activation(w_, static_cast<int>(i - 1), s.U[i - 1]);
+        const Eigen::MatrixXd Vs = k * ((w_.W[i] * pre).colwise() + w_.b[i]);
+        if (i + 1 < Ls) {
+            dU[i] = (Vs + I[i] - s.U[i]) / tau;
+        } else {
+            const Eigen::RowVectorXd gm = config_.g_teacher * gate;
+            dU[i] = (Vs - s.U[i] + ((y - s.U[i]).array().rowwise() * gm.array()).matrix()) / tau;
+        }
+    }
+    return dU;
+}
+
 Eigen::MatrixXd RateCircuit::test_outputs(const Eigen::MatrixXd& x) {
     State s = rest(x.cols());
     const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(w_.W.back().rows(), x.cols());
@@ -215,6 +236,90 @@ Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eige
         a.cos_dr_ci95.push_back(1.96 * sd / std::sqrt(static_cast<double>(cs.size())));
     }
     return a;
+}
+
+namespace {
+
+void mean_ci(const std::vector<double>& v, double& mean, double& ci) {
+    mean = 0.0;
+    for (double q : v) mean += q;
+    mean /= static_cast<double>(v.size());
+    double var = 0.0;
+    for (double q : v) var += (q - mean) * (q - mean);
+    const double sd = v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0;
+    ci = 1.96 * sd / std::sqrt(static_cast<double>(v.size()));
+}
+
+// Settles, switches the teacher on, waits delay_ms; returns d rate/dt of every hidden layer.
+std::vector<Eigen::MatrixXd> rate_derivatives_after_onset(RateCircuit& c, const Eigen::MatrixXd& x,
+                                                          const Eigen::MatrixXd& y, double delay_ms, double settle_ms,
+                                                          Eigen::MatrixXd* settled_output_prediction) {
+    const double dt = c.config().dt_ms;
+    RateCircuit::State s = c.rest(x.cols());
+    Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+    for (long n = 0, N = std::lround(settle_ms / dt); n < N; ++n) c.step(s, x, y, gate, dt, false);
+    if (settled_output_prediction) *settled_output_prediction = s.Vbar.back();
+    gate.setOnes();
+    for (double t = 0.0; t < delay_ms - 1e-12;) {
+        const double h = std::min(dt, delay_ms - t);
+        c.step(s, x, y, gate, h, false);
+        t += h;
+    }
+    const std::vector<Eigen::MatrixXd> dU = c.derivatives(s, x, y, gate);
+    std::vector<Eigen::MatrixXd> dr;
+    for (int i = 0; i + 1 < c.weights().layers(); ++i) {
+        const auto si = static_cast<std::size_t>(i);
+        dr.push_back((activation_derivative(c.weights(), i, s.U[si]).array() * dU[si].array()).matrix());
+    }
+    return dr;
+}
+
+}  // namespace
+
+DerivativeCell temporal_derivative_test(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double g,
+                                        double delay_ms, double settle_ms, std::uint64_t seed) {
+    const double g_saved = c.config().g_teacher;
+    c.set_teacher(g);
+    DerivativeCell cell;
+    cell.g = g;
+    cell.delay_ms = delay_ms;
+    const Gradients grad = backprop(c.weights(), c.config().k(), x, y);
+    Eigen::MatrixXd V_out;
+    const std::vector<Eigen::MatrixXd> dr = rate_derivatives_after_onset(c, x, y, delay_ms, settle_ms, &V_out);
+    // Control: the teacher's error signal shuffled across output neurons.
+    CounterRng rng(seed, stable_key("circuit.derivative_test.shuffle"), 0, StreamKind::data);
+    Eigen::MatrixXd y_shuffled(y.rows(), y.cols());
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+        std::vector<Eigen::Index> p(static_cast<std::size_t>(y.rows()));
+        for (Eigen::Index i = 0; i < y.rows(); ++i) p[static_cast<std::size_t>(i)] = i;
+        // Sattolo's algorithm: a uniformly random cyclic permutation, so no output keeps its own
+        // error signal (a plain shuffle leaves one output in place on average, which biases the
+        // control's cosine by about 1/n_out).
+        for (std::size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i - 1)]);
+        for (Eigen::Index i = 0; i < y.rows(); ++i)
+            y_shuffled(i, j) = V_out(i, j) + (y(p[static_cast<std::size_t>(i)], j) - V_out(p[static_cast<std::size_t>(i)], j));
+    }
+    const std::vector<Eigen::MatrixXd> dr_shuffled = rate_derivatives_after_onset(c, x, y_shuffled, delay_ms, settle_ms, nullptr);
+    for (std::size_t l = 0; l < dr.size(); ++l) {
+        std::vector<double> cs, angles, shuffled;
+        for (Eigen::Index j = 0; j < x.cols(); ++j) {
+            const double q = cosine(dr[l].col(j), grad.neg_dL_dr[l].col(j));
+            cs.push_back(q);
+            angles.push_back(std::acos(std::clamp(q, -1.0, 1.0)) * 180.0 / M_PI);
+            shuffled.push_back(cosine(dr_shuffled[l].col(j), grad.neg_dL_dr[l].col(j)));
+        }
+        double m, ci;
+        mean_ci(cs, m, ci);
+        cell.cos_mean.push_back(m);
+        cell.cos_ci95.push_back(ci);
+        mean_ci(angles, m, ci);
+        cell.angle_deg_mean.push_back(m);
+        mean_ci(shuffled, m, ci);
+        cell.shuffled_cos_mean.push_back(m);
+        cell.shuffled_cos_ci95.push_back(ci);
+    }
+    c.set_teacher(g_saved);
+    return cell;
 }
 
 }  // namespace settle::circuit

@@ -72,6 +72,10 @@ public:
     const Weights& weights() const { return w_; }
     // Feedback matrix of hidden layer i + 1 (maps layer i + 2's rates to layer i + 1).
     Eigen::MatrixXd feedback_matrix(int i) const;
+    void set_teacher(double g) { config_.g_teacher = g; }
+    // Time derivatives dU_l/dt (1/ms) of every layer in state s, from the model equations.
+    std::vector<Eigen::MatrixXd> derivatives(const State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                             const Eigen::RowVectorXd& gate) const;
     void set_eta(double hidden, double out) {
         eta_hidden_ = hidden;
         eta_out_ = out;
@@ -100,5 +104,20 @@ struct Alignment {
 };
 Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double settle_ms,
                             double window_ms);
+
+// Hinton's temporal-derivative test (SCIENCE.md section 5), rate mode. Every column of x settles
+// from rest without teacher for settle_ms (plasticity frozen); the teacher (strength g) comes on
+// at t_y; delay_ms later each hidden neuron's d rate/dt = phi'(U) dU/dt is read from the model
+// equations and compared, per input, with -dLoss/dr_l from back-prop through the static network
+// with the circuit's current weights. The control delivers the teacher's error signal shuffled
+// across output neurons: target y' = V*_L + P (y - V*_L) with V*_L the settled output prediction
+// and P a random cyclic permutation (no fixed point) per input.
+struct DerivativeCell {
+    double g = 0.0, delay_ms = 0.0;
+    std::vector<double> cos_mean, cos_ci95, angle_deg_mean;  // per hidden layer
+    std::vector<double> shuffled_cos_mean, shuffled_cos_ci95;
+};
+DerivativeCell temporal_derivative_test(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double g,
+                                        double delay_ms, double settle_ms, std::uint64_t seed);
 
 }  // namespace settle::circuit

@@ -207,3 +207,22 @@ TEST_CASE("task 2 short: two moons", "[circuit]") {
     CHECK(r("test_accuracy") > 0.9);
     CHECK(r("test_error_frozen") == r("test_error_initial"));
 }
+
+TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with back-prop above 0.95 in both hidden "
+          "layers; the shuffled control straddles 0",
+          "[circuit]") {
+    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nfeedback = 'symmetric'\nhidden = [40, 40]\n");
+    cfg.task.n_test = 100;
+    const Dataset data = make_dataset(cfg.task, 1);
+    RateCircuit c(cfg, 1);
+    for (double delay : {1.0, 5.0, 10.0}) {  // readouts within two somatic time constants
+        const DerivativeCell cell = temporal_derivative_test(c, data.x_test, data.y_test, 0.02, delay, 150.0, 1);
+        REQUIRE(cell.cos_mean.size() == 2);
+        for (std::size_t l = 0; l < 2; ++l) {
+            CHECK(cell.cos_mean[l] > 0.95);
+            CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
+            CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
+        }
+    }
+    CHECK(c.config().g_teacher == cfg.g_teacher);  // restored
+}
