@@ -72,6 +72,8 @@ struct CircuitConfig {
     // First-layer biases start at -W_1 mean(x_train), so each initial hidden unit's hyperplane
     // passes through the centre of the data (as with centred inputs); else biases start at 0.
     bool centre_init = false;
+    double g_feedback = 0.3;      // learned feedback: nudge of B_l's soma toward F_l, units of g_L + g_D
+    double eta_feedback = 5e-3;   // learned feedback: learning rate of Q_l, 1/ms
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)

@@ -111,10 +111,14 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
         derivative_table(circuit, data, cfg.derivative_test, seed, "untrained", results);
     const Weights initial = circuit.weights();
     const double err0 = test_error(data, circuit.test_outputs(data.x_test));
+    if (cfg.feedback == Feedback::learned)
+        results.metric_series("reconstruction_error_initial", circuit.reconstruction_error(data.x_test));
     results.metric("test_error_initial", err0);
     std::vector<double> cx{0.0}, cy{err0};
     const double err = run(circuit, "circuit", &cx, &cy);
     results.metric("test_error_final", err);
+    if (cfg.feedback == Feedback::learned)
+        results.metric_series("reconstruction_error_final", circuit.reconstruction_error(data.x_test));
     results.metric_series("test_error_curve", cy);
     results.metric_series("test_error_curve_presentations", cx);
     const Eigen::MatrixXd out_circuit = circuit.test_outputs(data.x_test);

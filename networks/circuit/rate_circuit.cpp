@@ -29,7 +29,7 @@ double cosine(const Eigen::Ref<const Eigen::VectorXd>& a, const Eigen::Ref<const
 }  // namespace
 
 RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
-    : config_(config), eta_hidden_(config.eta_hidden), eta_out_(config.eta_out) {
+    : config_(config), eta_hidden_(config.eta_hidden), eta_out_(config.eta_out), eta_feedback_(config.eta_feedback) {
     const std::vector<int> n = config.sizes();
     const int L = static_cast<int>(n.size()) - 1;
     for (int i = 0; i < L; ++i) {
@@ -43,6 +43,7 @@ RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
         CounterRng rng(seed, stable_key("circuit.B" + std::to_string(i + 1)), 0, StreamKind::weights);
         const int rows = n[static_cast<std::size_t>(i + 1)], cols = n[static_cast<std::size_t>(i + 2)];
         B_.push_back(normal_matrix(rng, rows, cols, config.feedback_scale / std::sqrt(rows)));
+        c_.push_back(Eigen::VectorXd::Zero(rows));
     }
 }
 
@@ -52,6 +53,11 @@ RateCircuit::State RateCircuit::rest(Eigen::Index columns) const {
         s.U.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
         s.Vbar.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
     }
+    if (config_.feedback == Feedback::learned)
+        for (const auto& B : B_) {
+            s.UB.push_back(Eigen::MatrixXd::Zero(B.rows(), columns));
+            s.VbarB.push_back(Eigen::MatrixXd::Zero(B.rows(), columns));
+        }
     return s;
 }
 
@@ -116,6 +122,18 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
     }
     relax(s.Vbar[Ls - 1], VL, c0);
 
+    // Learned feedback populations: B_l soma nudged toward U_l (start-of-step values), Q_l learns.
+    std::vector<Eigen::MatrixXd> eB;
+    if (config_.feedback == Feedback::learned) {
+        const double gB = config_.g_feedback, aB = 1.0 + gB, cB = -std::expm1(-h * aB / tau);
+        for (std::size_t i = 0; i + 1 < Ls; ++i) {
+            eB.push_back(s.UB[i] - s.VbarB[i]);
+            const Eigen::MatrixXd VsB = k * ((B_[i] * r[i + 1]).colwise() + c_[i]);
+            s.UB[i].array() += cB * ((VsB.array() + gB * s.U[i].array()) / aB - s.UB[i].array());
+            relax(s.VbarB[i], VsB, c0);
+        }
+    }
+
     if (accumulate) {
         accumulate->resize(Ls);
         for (std::size_t i = 0; i < Ls; ++i) {
@@ -132,6 +150,22 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         w_.W[i].noalias() += (eta * per_column) * e[i] * (i == 0 ? x : r[i - 1]).transpose();
         w_.b[i] += (eta * per_column) * e[i].rowwise().sum();
     }
+    if (eta_feedback_ != 0.0)
+        for (std::size_t i = 0; i < eB.size(); ++i) {
+            B_[i].noalias() += (eta_feedback_ * per_column) * eB[i] * r[i + 1].transpose();
+            c_[i] += (eta_feedback_ * per_column) * eB[i].rowwise().sum();
+        }
+}
+
+std::vector<double> RateCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
+    std::vector<double> out;
+    if (config_.feedback != Feedback::learned) return out;
+    const StaticPass p = static_forward(w_, config_.k(), x);
+    for (std::size_t i = 0; i < B_.size(); ++i) {
+        const Eigen::MatrixXd rec = config_.k() * ((B_[i] * p.r[i + 1]).colwise() + c_[i]);
+        out.push_back((rec - p.U[i]).array().square().mean());
+    }
+    return out;
 }
 
 std::vector<Eigen::MatrixXd> RateCircuit::derivatives(const State& s, const Eigen::MatrixXd& x,

@@ -17,6 +17,14 @@
 //   hidden, `twin` (error feedback):  I_l = lambda G_l(phi(U_{l+1})) - lambda G_l(phi(Vbar_{l+1}))
 //            with G_l(r) = k B_l r (`random`: fixed B_l, feedback alignment) or
 //            G_l(r) = k W_{l+1}^T r (`symmetric`: the control for the temporal-derivative test).
+//            `learned` (difference target propagation by dynamics): a feedback population B_l per
+//            hidden layer, same two-compartment neuron with identity output (potential-valued):
+//              V*_B = k (Q_l r_{l+1} + c_l);  tau dU_B/dt = -U_B + V*_B + g_B (U_l - U_B)  (soma
+//              weakly nudged toward F_l's potential); tau dVbar_B/dt = -Vbar_B + V*_B;
+//              dQ_l/dt = eta_B (U_B - Vbar_B) r_{l+1}^T, dc_l/dt likewise (the same rule);
+//            so Q_l learns to reconstruct U_l from r_{l+1} (the approximate inverse g_l), and
+//            G_l(r) = k (Q_l r + c_l): B_l's dendritic prediction driven by each of layer l+1's
+//            two signals (somatic and lag-matched rates), its two outputs' difference the nudge.
 //            Being linear, it is computed as lambda G_l(phi(U_{l+1}) - phi(Vbar_{l+1})); with no
 //            teacher U and Vbar of every neuron receive identical input, stay bitwise equal and
 //            the nudge is exactly zero.
@@ -49,6 +57,7 @@ public:
 
     struct State {
         std::vector<Eigen::MatrixXd> U, Vbar;  // [i]: layer i + 1, n x columns
+        std::vector<Eigen::MatrixXd> UB, VbarB;  // learned feedback: [i] B population of hidden layer i + 1
     };
     // Everything at rest (U = Vbar = 0).
     State rest(Eigen::Index columns) const;
@@ -72,6 +81,10 @@ public:
     const Weights& weights() const { return w_; }
     // Feedback matrix of hidden layer i + 1 (maps layer i + 2's rates to layer i + 1).
     Eigen::MatrixXd feedback_matrix(int i) const;
+    // Learned feedback: mean squared reconstruction error of U_l by k (Q_l r_{l+1} + c_l) on the
+    // static network's activities for inputs x, per hidden layer (empty for other feedback).
+    std::vector<double> reconstruction_error(const Eigen::MatrixXd& x) const;
+    void set_eta_feedback(double eta) { eta_feedback_ = eta; }
     void set_teacher(double g) { config_.g_teacher = g; }
     // Time derivatives dU_l/dt (1/ms) of every layer in state s, from the model equations.
     std::vector<Eigen::MatrixXd> derivatives(const State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
@@ -84,8 +97,9 @@ public:
 private:
     CircuitConfig config_;
     Weights w_;
-    std::vector<Eigen::MatrixXd> B_;  // random feedback
-    double eta_hidden_, eta_out_;
+    std::vector<Eigen::MatrixXd> B_;  // random feedback; Q_l (initially random) for learned feedback
+    std::vector<Eigen::VectorXd> c_;  // learned feedback biases
+    double eta_hidden_, eta_out_, eta_feedback_;
 };
 
 // Trains on the clock-free schedule (config().streams streams, each with its own schedule) until

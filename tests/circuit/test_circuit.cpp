@@ -140,7 +140,7 @@ TEST_CASE("clock-free schedule: back to back, random durations and teacher onset
 
 TEST_CASE("no teacher: the twin nudge is exactly zero and the lag-compensated rule leaves weights unchanged",
           "[circuit]") {
-    for (Feedback fb : {Feedback::random, Feedback::symmetric}) {
+    for (Feedback fb : {Feedback::random, Feedback::symmetric, Feedback::learned}) {
         CircuitConfig cfg = tiny(fb);
         cfg.eta_hidden = cfg.eta_out = 0.5;  // large: any error would show
         RateCircuit c(cfg, 2);
@@ -160,6 +160,19 @@ TEST_CASE("no teacher: the twin nudge is exactly zero and the lag-compensated ru
     const Weights before = c.weights();
     run_without_teacher(c, 3000.0);
     CHECK((c.weights().W[0] - before.W[0]).norm() > 1e-3);
+}
+
+TEST_CASE("learned feedback: without teacher, Q_l learns to reconstruct U_l from r_{l+1}", "[circuit]") {
+    CircuitConfig cfg = tiny(Feedback::learned);
+    cfg.eta_feedback = 0.05;
+    RateCircuit c(cfg, 2);
+    CounterRng rng(4, 2, 0, StreamKind::data);
+    const Eigen::MatrixXd x = uniform(rng, 4, 200);
+    const std::vector<double> before = c.reconstruction_error(x);
+    REQUIRE(before.size() == 2);
+    run_without_teacher(c, 20000.0);
+    const std::vector<double> after = c.reconstruction_error(x);
+    for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.5 * before[l]);
 }
 
 TEST_CASE("rate mode, symmetric feedback: hidden updates follow back-prop on a tiny network", "[circuit]") {
