@@ -60,7 +60,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     if (c.mode == Mode::spiking) t.fail("mode", "the spiking mode is not implemented yet (issue 6); use \"rate\"");
     const std::string nudge = t.get_choice("nudge", "twin", {"twin", "lateral"});
     c.nudge = nudge == "twin" ? Nudge::twin : Nudge::lateral;
-    if (c.nudge == Nudge::lateral) t.fail("nudge", "the lateral nudge is not implemented yet (issue 6); use \"twin\"");
     const std::string fb = t.get_choice("feedback", "random", {"random", "learned", "symmetric"});
     c.feedback = fb == "random" ? Feedback::random : fb == "learned" ? Feedback::learned : Feedback::symmetric;
     c.rule_reference = t.get_choice("rule_reference", "lagged", {"lagged", "instantaneous"}) == "lagged"
@@ -86,6 +85,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.w_init_out = require_non_negative(t, "w_init_out", t.get_double("w_init_out", c.w_init_out));
     c.g_feedback = require_non_negative(t, "g_feedback", t.get_double("g_feedback", c.g_feedback));
     c.eta_feedback = require_non_negative(t, "eta_feedback", t.get_double("eta_feedback", c.eta_feedback));
+    c.eta_interneuron = require_non_negative(t, "eta_interneuron", t.get_double("eta_interneuron", c.eta_interneuron));
     c.centre_init = t.get_bool("centre_init", c.centre_init);
     c.feedback_scale = require_non_negative(t, "feedback_scale", t.get_double("feedback_scale", c.feedback_scale));
     c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));

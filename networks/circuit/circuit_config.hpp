@@ -74,6 +74,7 @@ struct CircuitConfig {
     bool centre_init = false;
     double g_feedback = 0.3;      // learned feedback: nudge of B_l's soma toward F_l, units of g_L + g_D
     double eta_feedback = 5e-3;   // learned feedback: learning rate of Q_l, 1/ms
+    double eta_interneuron = 1e-2;  // lateral nudge: learning rate of the interneurons, 1/ms
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)

@@ -44,6 +44,8 @@ RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
         const int rows = n[static_cast<std::size_t>(i + 1)], cols = n[static_cast<std::size_t>(i + 2)];
         B_.push_back(normal_matrix(rng, rows, cols, config.feedback_scale / std::sqrt(rows)));
         c_.push_back(Eigen::VectorXd::Zero(rows));
+        P_.push_back(Eigen::MatrixXd::Zero(rows, rows));
+        d_.push_back(Eigen::VectorXd::Zero(rows));
     }
 }
 
@@ -53,6 +55,8 @@ RateCircuit::State RateCircuit::rest(Eigen::Index columns) const {
         s.U.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
         s.Vbar.push_back(Eigen::MatrixXd::Zero(W.rows(), columns));
     }
+    if (config_.nudge == Nudge::lateral)
+        for (const auto& B : B_) s.UI.push_back(Eigen::MatrixXd::Zero(B.rows(), columns));
     if (config_.feedback == Feedback::learned)
         for (const auto& B : B_) {
             s.UB.push_back(Eigen::MatrixXd::Zero(B.rows(), columns));
@@ -71,6 +75,11 @@ std::vector<Eigen::MatrixXd> RateCircuit::hidden_nudges(const State& s) const {
     const double k = config_.k();
     for (int i = 0; i + 1 < w_.layers(); ++i) {
         const auto j = static_cast<std::size_t>(i + 1);
+        if (config_.nudge == Nudge::lateral) {
+            const Eigen::MatrixXd r = activation(w_, i + 1, s.U[j]);
+            I.push_back(config_.lambda * (k * (feedback_matrix(i) * r) - s.UI[static_cast<std::size_t>(i)]));
+            continue;
+        }
         const Eigen::MatrixXd e = activation(w_, i + 1, s.U[j]) - activation(w_, i + 1, s.Vbar[j]);
         I.push_back(config_.lambda * k * (feedback_matrix(i) * e));
     }
@@ -90,11 +99,18 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
     }
     for (std::size_t i = 0; i < Ls; ++i) Vs[i] = k * ((w_.W[i] * (i == 0 ? x : r[i - 1])).colwise() + w_.b[i]);
     const double lk = config_.lambda * k;
+    // Lateral nudge: k G r_{l+1} (somatic rates only) minus the interneurons' prediction U_I.
+    std::vector<Eigen::MatrixXd> eI;
     for (std::size_t i = 0; i + 1 < Ls; ++i) {
-        if (config_.feedback == Feedback::symmetric)
+        if (config_.nudge == Nudge::lateral) {
+            const Eigen::MatrixXd& G = config_.feedback == Feedback::symmetric ? Eigen::MatrixXd(w_.W[i + 1].transpose()) : B_[i];
+            eI.push_back(k * (G * r[i + 1]) - s.UI[i]);
+            I[i] = config_.lambda * eI.back();
+        } else if (config_.feedback == Feedback::symmetric) {
             I[i].noalias() = lk * (w_.W[i + 1].transpose() * eb[i + 1]);
-        else
+        } else {
             I[i].noalias() = lk * (B_[i] * eb[i + 1]);
+        }
     }
     // The rule's error phi(U) - phi(reference).
     std::vector<Eigen::MatrixXd> e_inst;
@@ -134,6 +150,9 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         }
     }
 
+    // Interneurons: tau dU_I/dt = -U_I + k (P_l r_l + d_l), one per feedback neuron.
+    for (std::size_t i = 0; i < eI.size(); ++i) relax(s.UI[i], k * ((P_[i] * r[i]).colwise() + d_[i]), c0);
+
     if (accumulate) {
         accumulate->resize(Ls);
         for (std::size_t i = 0; i < Ls; ++i) {
@@ -150,6 +169,11 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         w_.W[i].noalias() += (eta * per_column) * e[i] * (i == 0 ? x : r[i - 1]).transpose();
         w_.b[i] += (eta * per_column) * e[i].rowwise().sum();
     }
+    if (config_.eta_interneuron != 0.0)
+        for (std::size_t i = 0; i < eI.size(); ++i) {
+            P_[i].noalias() += (config_.eta_interneuron * per_column) * eI[i] * r[i].transpose();
+            d_[i] += (config_.eta_interneuron * per_column) * eI[i].rowwise().sum();
+        }
     if (eta_feedback_ != 0.0)
         for (std::size_t i = 0; i < eB.size(); ++i) {
             B_[i].noalias() += (eta_feedback_ * per_column) * eB[i] * r[i + 1].transpose();

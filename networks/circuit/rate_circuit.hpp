@@ -28,6 +28,11 @@
 //            Being linear, it is computed as lambda G_l(phi(U_{l+1}) - phi(Vbar_{l+1})); with no
 //            teacher U and Vbar of every neuron receive identical input, stay bitwise equal and
 //            the nudge is exactly zero.
+//   hidden, `lateral` (interneuron cancellation, after Sacramento et al. 2018): only somatic rates
+//            travel. I_l = lambda (k G_l r_{l+1} - U_I,l), where an interneuron per feedback neuron,
+//            tau dU_I/dt = -U_I + k (P_l r_l + d_l), learns from F_l's own rates to predict the
+//            feedback: dP_l/dt = eta_I (k G_l r_{l+1} - U_I) r_l^T (d_l likewise), P_l = 0 at
+//            start. Without a teacher a small residual nudge remains (prediction error, lags).
 //
 // Integration: exponential Euler with step dt (default 0.5 ms): over a step the inputs of every
 // compartment (V*, I, teacher gate) are held at their start-of-step values and the linear
@@ -57,6 +62,7 @@ public:
 
     struct State {
         std::vector<Eigen::MatrixXd> U, Vbar;  // [i]: layer i + 1, n x columns
+        std::vector<Eigen::MatrixXd> UI;         // lateral nudge: [i] interneurons of hidden layer i + 1
         std::vector<Eigen::MatrixXd> UB, VbarB;  // learned feedback: [i] B population of hidden layer i + 1
     };
     // Everything at rest (U = Vbar = 0).
@@ -99,6 +105,8 @@ private:
     Weights w_;
     std::vector<Eigen::MatrixXd> B_;  // random feedback; Q_l (initially random) for learned feedback
     std::vector<Eigen::VectorXd> c_;  // learned feedback biases
+    std::vector<Eigen::MatrixXd> P_;  // lateral nudge: interneuron weights (from F_l), start at 0
+    std::vector<Eigen::VectorXd> d_;
     double eta_hidden_, eta_out_, eta_feedback_;
 };
 

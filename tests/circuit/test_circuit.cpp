@@ -175,6 +175,29 @@ TEST_CASE("learned feedback: without teacher, Q_l learns to reconstruct U_l from
     for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.5 * before[l]);
 }
 
+TEST_CASE("lateral nudge: interneurons learn to cancel the feedback without teacher (small residual)", "[circuit]") {
+    CircuitConfig cfg = tiny(Feedback::random);
+    cfg.nudge = Nudge::lateral;
+    cfg.eta_hidden = cfg.eta_out = 0.0;  // forward weights fixed: the feedback to cancel is stationary
+    cfg.eta_interneuron = 0.05;
+    RateCircuit c(cfg, 2);
+    CounterRng rng(4, 3, 0, StreamKind::data);
+    const Eigen::MatrixXd x = uniform(rng, 4, 100), y = Eigen::MatrixXd::Zero(3, 100);
+    auto settled_nudge = [&] {
+        RateCircuit::State s = c.rest(x.cols());
+        const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+        for (int n = 0; n < 400; ++n) c.step(s, x, y, gate, cfg.dt_ms, false);
+        double m = 0.0;
+        for (const auto& I : c.hidden_nudges(s)) m += I.cwiseAbs().mean();
+        return m;
+    };
+    const double before = settled_nudge();
+    run_without_teacher(c, 30000.0);
+    const double after = settled_nudge();
+    CHECK(before > 0.0);
+    CHECK(after < 0.2 * before);
+}
+
 TEST_CASE("rate mode, symmetric feedback: hidden updates follow back-prop on a tiny network", "[circuit]") {
     CircuitConfig cfg = tiny(Feedback::symmetric);
     cfg.g_teacher = 0.05;  // weak teacher
