@@ -240,9 +240,17 @@ void UrbanczikSennPopulation::evolve(Node& n, node_index index, time_ms t1, std:
 }
 
 UrbanczikSennPopulation::SomaticPeek UrbanczikSennPopulation::peek_soma(node_index node, time_ms t) const {
+    SomaticPeek out;
+    peek_soma(node, &t, 1, &out);
+    return out;
+}
+
+void UrbanczikSennPopulation::peek_soma(node_index node, const time_ms* t, std::size_t count, SomaticPeek* out) const {
     Node n = nodes_[node];
-    evolve(n, node, t, nullptr, nullptr);
-    return {n.U, derivative_of(n, node, n.t)};
+    for (std::size_t i = 0; i < count; ++i) {
+        evolve(n, node, t[i], nullptr, nullptr);
+        out[i] = {n.U, derivative_of(n, node, t[i])};
+    }
 }
 
 double UrbanczikSennPopulation::derivative_of(const Node& n, node_index node, time_ms t) const {

@@ -124,6 +124,8 @@ public:
         double U, dU_dt;
     };
     SomaticPeek peek_soma(node_index node, time_ms t) const;
+    // The same at n ascending times t[0] <= t[1] <= ..., evolving one copy from time to time.
+    void peek_soma(node_index node, const time_ms* t, std::size_t n, SomaticPeek* out) const;
 
     // Dendrite listeners (not owned; adding one twice has no effect).
     void add_dendrite_listener(DendriteListener* listener);

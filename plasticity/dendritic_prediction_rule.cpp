@@ -90,10 +90,8 @@ void DendriticPredictionRule::on_dendrite_segment(node_index node, time_ms t0, t
             const double g = minus_phi_h(E_L_ + amp_L * eL - amp_s * es);
             out[0] = g * eL;
             out[1] = g * es;
-            if (filter) {
-                out[2] = out[0] * eD;
-                out[3] = out[1] * eD;
-            }
+            out[2] = filter ? out[0] * eD : 0.0;  // unused components stay 0: they enter the error test
+            out[3] = filter ? out[1] * eD : 0.0;
         };
         // Short segments (the common case: one per dendritic input) first try one G3-K7 step,
         // with the exponentials at the 7 nodes as exp(centre) times exp(+-offset).

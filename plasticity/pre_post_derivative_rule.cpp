@@ -49,17 +49,24 @@ void PrePostDerivativeRule::add(std::size_t c, double dw) {
 void PrePostDerivativeRule::on_dendrite_segment(node_index node, time_ms t0, time_ms t1, double, double) {
     if (!listening_) return;
     const double inv_tau = 1.0 / p_.tau_pre;
-    // exp(-(s - t0)/tau_pre) d phi(U(s)), d phi = phi(U) h(U) U' ds.
-    auto f = [&](double x, std::array<double, 1>& out) {
-        const auto [u, du] = neuron_->peek_soma(node, t0 + x);
-        out[0] = std::exp(-x * inv_tau) * neuron_->rate(u) * neuron_->log_rate_derivative(u) * du;
+    // exp(-(s - t0)/tau_pre) d phi(U(s)), d phi = phi(U) h(U) U' ds; the 15 nodes of a quadrature
+    // step in one sweep of a copy of the neuron (one Odeint pass where U has no closed form).
+    auto f = [&](const std::array<double, 15>& x, std::array<std::array<double, 1>, 15>& out) {
+        std::array<time_ms, 15> ts;
+        std::array<UrbanczikSennPopulation::SomaticPeek, 15> peek;
+        for (std::size_t i = 0; i < 15; ++i) ts[i] = t0 + x[i];
+        neuron_->peek_soma(node, ts.data(), ts.size(), peek.data());
+        for (std::size_t i = 0; i < 15; ++i) {
+            const double u = peek[i].U;
+            out[i][0] = std::exp(-x[i] * inv_tau) * neuron_->rate(u) * neuron_->log_rate_derivative(u) * peek[i].dU_dt;
+        }
     };
     // The integrand vanishes where U is at rest, where its computed value is rounding noise; the
     // absolute tolerance (quad_rel_tol * 1e-3 phi_max, a bound on the piece's integral being
     // phi_max) stops bisecting noise. Relative to the weight change of one synapse this is below
     // quad_rel_tol per piece.
     const double abs_tol = p_.quad_rel_tol * 1e-3 * neuron_->parameters().phi_max;
-    const auto r = quadrature::integrate<1>(f, 0.0, t1 - t0, p_.quad_rel_tol, abs_tol, &quad_stats_);
+    const auto r = quadrature::integrate_sorted<1>(f, 0.0, t1 - t0, p_.quad_rel_tol, abs_tol, &quad_stats_);
     WindowIntegrals::Values D{};
     D[0] = r[0];
     window_.add_piece(node, t0, t1, D);

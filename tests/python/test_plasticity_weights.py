@@ -93,3 +93,23 @@ def test_bad_weight_file_is_one_line_exit_2(settle, tmp_path, first_run, weight,
     for w in words:
         assert w in lines[0], lines[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("plasticity", [
+    '{ rule = "pre_post_derivative", pre = "trace", post = "rate", eta = 200.0 }',
+    '{ rule = "pre_post_derivative", pre = "spikes", post = "rate", eta = 200.0 }',
+    '{ rule = "pre_post_derivative", pre = "trace", post = "trace", eta = 200.0 }',
+    '{ rule = "pair_stdp", A_plus = 1.0, A_minus = 1.05, w_min = -1000.0, w_max = 1000.0 }',
+])
+def test_every_rule_runs_from_the_config_and_saves_learnt_weights(settle, tmp_path, plasticity):
+    text = PLASTIC.format(duration=500.0, indegree=25, weight="100.0", eta=0.0)
+    text = text.replace('plasticity = { rule = "dendritic_prediction", eta = 0.0, w_min = -1000.0, w_max = 2000.0 }',
+                        f"plasticity = {plasticity}")
+    assert plasticity in text
+    config = tmp_path / "rule.toml"
+    config.write_text(text)
+    out = tmp_path / "rule.h5"
+    settle("run", config, "--out", out)
+    w = saved(out)[2]
+    assert w.size == 100 and np.all(np.isfinite(w))
+    assert np.max(np.abs(w - 100.0)) > 1e-6
