@@ -11,8 +11,9 @@ with 100 Poisson inputs at 10 Hz on its dendrite (weight 100 pA). Three runs per
     is what Brian2's PoissonInput is;
   - Brian2 with PoissonInput(N=100, rate=10 Hz) (bench/brian2_kernel.py), whose run time is the
     simulation loop only (code generation and compilation excluded).
-Each is repeated `--repeats` times; the median wall time is reported, with peak memory
-(max RSS of the process). Run from the repository root after `make build`:
+Each is repeated `--repeats` times; the median wall time of the simulation loop is reported
+(settle: its own summary's wall_seconds; Brian2: device._last_run_time), with the settle
+process's CPU time (whole process, setup included) and peak memory (max RSS) of each process. Run from the repository root after `make build`:
 
     /usr/bin/python3 bench/kernel_vs_brian2.py [--sizes 1000 10000 100000] [--repeats 3]
 """
@@ -96,9 +97,11 @@ def settle_run(settle, workdir, n, duration, variant):
                                     "--force", "--quiet"])
     summary = json.loads(stdout.strip().splitlines()[-1])
     with open(out + ".time") as f:
-        rss = [l for l in f if "Maximum resident set size" in l][0]
-    peak_mib = int(rss.split(":")[1]) / 1024.0
-    return summary["wall_seconds"], summary["events"], summary["spikes"]["neurons"], peak_mib
+        lines = f.readlines()
+    field = lambda name: [l for l in lines if name in l][0].split(":")[1]  # noqa: E731
+    peak_mib = int(field("Maximum resident set size")) / 1024.0
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+    return summary["wall_seconds"], summary["events"], summary["spikes"]["neurons"], peak_mib, cpu
 
 
 def brian_run(workdir, n, duration):
@@ -119,8 +122,8 @@ def main():
     args = ap.parse_args()
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True).stdout.strip()
     print(f"# machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores; commit {rev}")
-    print("| N | simulated s | runner | wall s (median) | sim s / wall s | events/s | neuron spikes | peak MiB | Brian2 / runner |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| N | simulated s | runner | loop wall s (median) | process CPU s (median) | sim s / wall s | events/s | neuron spikes | peak MiB | Brian2 / runner (wall) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as workdir:
         for n in args.sizes:
             duration = DURATION_MS.get(n, 1000.0)
@@ -130,13 +133,15 @@ def main():
                                    ("settle, neuron-local background input", "background")):
                 fn = lambda: settle_run(args.settle, workdir, n, duration, variant)  # noqa: E731
                 runs = [fn() for _ in range(args.repeats)]
-                rows[label] = (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], max(r[3] for r in runs))
+                rows[label] = (statistics.median(r[0] for r in runs), runs[0][1], runs[0][2], max(r[3] for r in runs),
+                               statistics.median(r[4] for r in runs))
             brian = [brian_run(workdir, n, duration) for _ in range(args.repeats)]
             brian_wall = statistics.median(b[0] for b in brian)
-            rows["Brian2 cpp_standalone"] = (brian_wall, None, brian[0][1], max(b[2] for b in brian))
-            for label, (wall, events, spikes, peak) in rows.items():
+            rows["Brian2 cpp_standalone"] = (brian_wall, None, brian[0][1], max(b[2] for b in brian), None)
+            for label, (wall, events, spikes, peak, cpu) in rows.items():
                 ev = f"{events / wall:.3g}" if events else "-"
-                print(f"| {n} | {duration / 1000:g} | {label} | {wall:.2f} | {duration / 1000 / wall:.3g} | {ev} | "
+                cpu_text = f"{cpu:.2f}" if cpu is not None else "-"
+                print(f"| {n} | {duration / 1000:g} | {label} | {wall:.2f} | {cpu_text} | {duration / 1000 / wall:.3g} | {ev} | "
                       f"{spikes} | {peak:.0f} | {brian_wall / wall:.2f} |", flush=True)
 
 
