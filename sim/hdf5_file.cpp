@@ -48,7 +48,10 @@ void write_attr(hid_t obj, const std::string& name, hid_t type, hid_t space, con
 }
 
 void write_dataset(hid_t parent, const std::string& name, hid_t type, hid_t space, const void* data) {
-    Handle d(check_id(H5Dcreate2(parent, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), parent,
+    // Names may be paths ("weights/W0"): missing groups on the way are created.
+    Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose);
+    H5Pset_create_intermediate_group(lcpl.get(), 1);
+    Handle d(check_id(H5Dcreate2(parent, name.c_str(), type, space, lcpl.get(), H5P_DEFAULT, H5P_DEFAULT), parent,
                       "create dataset " + name),
              H5Dclose);
     check(H5Dwrite(d.get(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), parent, "write dataset " + name);
