@@ -50,7 +50,7 @@ def main():
     dI_d/dt = -I_d / tau_s : amp
     V_star = (g_L*E_L + g_sp*V_w) / (g_L + g_sp) : volt
     q = beta*(theta - V_star) + log(k) : 1
-    h_V = beta / (1 + exp(q)) : 1/volt
+    h_V = beta / (1 + exp(-q)) : 1/volt
     G = -phi_max*beta / (4*cosh(q/2)**2) : hertz/volt
     """
     neurons = b2.NeuronGroup(n, eqs, threshold="rand() < phi_max / (1 + k*exp(beta*(theta - U))) * dt",
