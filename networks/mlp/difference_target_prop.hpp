@@ -20,25 +20,11 @@
 namespace settle::mlp {
 
 template <class T>
-class DifferenceTargetProp final : public Algorithm<T> {
+class DifferenceTargetProp final : public TargetPropagationBase<T> {
 public:
-    DifferenceTargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed);
+    DifferenceTargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed)
+        : TargetPropagationBase<T>(net, config, seed, /*difference=*/true) {}
     std::string name() const override { return "dtp"; }
-    void begin_epoch(const Mlp<T>& net, int epoch, std::size_t n_batches, const BatchFn<T>& batch) override;
-    BatchResult compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) override;
-    std::vector<std::pair<std::string, double>> epoch_diagnostics() const override {
-        return {{"inverse_reconstruction_error", reconstruction_}};
-    }
-    void write_arrays(ResultSink& sink) const override { inverses_.write_arrays(sink); }
-    Inverses<T>& inverses() { return inverses_; }
-    const std::vector<Mat<T>>& targets() const { return t_; }
-
-private:
-    TargetPropConfig config_;
-    Inverses<T> inverses_;
-    Activations<T> a_;
-    std::vector<Mat<T>> t_;
-    double reconstruction_ = 0.0;
 };
 
 }  // namespace settle::mlp

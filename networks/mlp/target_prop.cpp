@@ -3,16 +3,17 @@
 namespace settle::mlp {
 
 template <class T>
-TargetProp<T>::TargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed)
-    : config_(config), inverses_(net, config.inverse, seed) {}
+TargetPropagationBase<T>::TargetPropagationBase(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed,
+                                                bool difference)
+    : config_(config), difference_(difference), inverses_(net, config.inverse, seed) {}
 
 template <class T>
-void TargetProp<T>::begin_epoch(const Mlp<T>& net, int epoch, std::size_t n_batches, const BatchFn<T>& batch) {
+void TargetPropagationBase<T>::begin_epoch(const Mlp<T>& net, int epoch, std::size_t n_batches, const BatchFn<T>& batch) {
     reconstruction_ = inverses_.train_epoch(net, epoch, n_batches, batch);
 }
 
 template <class T>
-BatchResult TargetProp<T>::compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) {
+BatchResult TargetPropagationBase<T>::compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) {
     net.forward(x, a_);
     BatchResult r;
     r.loss = cross_entropy<T>(a_.h.back(), y, &r.errors);
@@ -20,12 +21,12 @@ BatchResult TargetProp<T>::compute(const Mlp<T>& net, const Mat<T>& x, const std
     t_.resize(n);
     Mat<T> dlogits;
     top_target<T>(net, a_, y, config_.target_step, t_[n - 1], dlogits);
-    propagate_targets<T>(a_, inverses_.as_function(), /*difference=*/false, t_);
+    propagate_targets<T>(a_, inverses_.as_function(), difference_, t_);
     target_gradients<T>(net, a_, t_, dlogits, g);
     return r;
 }
 
-template class TargetProp<float>;
-template class TargetProp<double>;
+template class TargetPropagationBase<float>;
+template class TargetPropagationBase<double>;
 
 }  // namespace settle::mlp

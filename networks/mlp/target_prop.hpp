@@ -18,11 +18,11 @@ struct TargetPropConfig {
     InverseConfig inverse;
 };
 
+// What TP and DTP share: the inverses, the top target, the layer-local target gradients. The
+// two differ only in how a target travels down (`difference`), so each is a thin class.
 template <class T>
-class TargetProp final : public Algorithm<T> {
+class TargetPropagationBase : public Algorithm<T> {
 public:
-    TargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed);
-    std::string name() const override { return "tp"; }
     void begin_epoch(const Mlp<T>& net, int epoch, std::size_t n_batches, const BatchFn<T>& batch) override;
     BatchResult compute(const Mlp<T>& net, const Mat<T>& x, const std::vector<int>& y, Params<T>& g) override;
     std::vector<std::pair<std::string, double>> epoch_diagnostics() const override {
@@ -32,12 +32,24 @@ public:
     Inverses<T>& inverses() { return inverses_; }
     const std::vector<Mat<T>>& targets() const { return t_; }
 
+protected:
+    TargetPropagationBase(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed, bool difference);
+
 private:
     TargetPropConfig config_;
+    bool difference_;
     Inverses<T> inverses_;
     Activations<T> a_;
     std::vector<Mat<T>> t_;
     double reconstruction_ = 0.0;
+};
+
+template <class T>
+class TargetProp final : public TargetPropagationBase<T> {
+public:
+    TargetProp(const Mlp<T>& net, TargetPropConfig config, std::uint64_t seed)
+        : TargetPropagationBase<T>(net, config, seed, /*difference=*/false) {}
+    std::string name() const override { return "tp"; }
 };
 
 }  // namespace settle::mlp
