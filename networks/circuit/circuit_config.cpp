@@ -57,7 +57,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     ConfigTable empty_circuit(empty_table, "circuit");
     ConfigTable& t = ct ? *ct : empty_circuit;
     c.mode = t.get_choice("mode", "rate", {"rate", "spiking"}) == "rate" ? Mode::rate : Mode::spiking;
-    if (c.mode == Mode::spiking) t.fail("mode", "the spiking mode is not implemented yet (issue 6); use \"rate\"");
     const std::string nudge = t.get_choice("nudge", "twin", {"twin", "lateral"});
     c.nudge = nudge == "twin" ? Nudge::twin : Nudge::lateral;
     const std::string fb = t.get_choice("feedback", "random", {"random", "learned", "symmetric"});
@@ -91,6 +90,25 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));
     if (c.dt_ms > c.tau_ms) t.fail("dt_ms", "must not exceed tau_ms");
     c.streams = positive_int(t, "streams", c.streams);
+    c.rate_max_hz = require_positive(t, "rate_max_hz", t.get_double("rate_max_hz", c.rate_max_hz));
+    c.input_rate_hz = require_positive(t, "input_rate_hz", t.get_double("input_rate_hz", c.input_rate_hz));
+    c.synapse_tau_ms = require_positive(t, "synapse_tau_ms", t.get_double("synapse_tau_ms", c.synapse_tau_ms));
+    {
+        const std::vector<double> range = t.get_double_array("output_range", moons ? std::vector<double>{-0.5, 1.5}
+                                                                                  : std::vector<double>{-3.0, 3.0});
+        if (range.size() != 2 || !(range[1] > range[0]))
+            t.fail("output_range", "must be [lo, hi] with hi > lo (potentials spanned by the output's rate)");
+        c.output_lo = range[0];
+        c.output_hi = range[1];
+    }
+    if (c.mode == Mode::spiking) {
+        if (c.nudge == Nudge::lateral)
+            t.fail("nudge", "\"lateral\" is implemented in rate mode only; the spiking mode has \"twin\"");
+        if (c.feedback == Feedback::learned)
+            t.fail("feedback", "\"learned\" is implemented in rate mode only; the spiking mode has \"random\" and \"symmetric\"");
+        if (c.rule_reference == RuleReference::instantaneous)
+            t.fail("rule_reference", "\"instantaneous\" is implemented in rate mode only");
+    }
     if (ct) t.finish();
 
     if (auto s = root.table("schedule")) {
@@ -112,6 +130,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.presentations = p;
         c.checkpoints = positive_int(*tr, "checkpoints", c.checkpoints);
         c.test_settle_ms = require_positive(*tr, "test_settle_ms", tr->get_double("test_settle_ms", c.test_settle_ms));
+        c.test_window_ms = require_positive(*tr, "test_window_ms", tr->get_double("test_window_ms", c.test_window_ms));
         c.control_output_only = tr->get_bool("control_output_only", c.control_output_only);
         c.control_frozen = tr->get_bool("control_frozen", c.control_frozen);
         tr->finish();
@@ -125,6 +144,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         for (double g : q.teacher_strengths) require_positive(*d, "teacher_strengths", g);
         for (double t : q.delays_ms) require_non_negative(*d, "delays_ms", t);
         q.settle_ms = require_positive(*d, "settle_ms", d->get_double("settle_ms", q.settle_ms));
+        q.trials = positive_int(*d, "trials", q.trials);
         const std::string on = d->get_choice("on", "both", {"both", "trained", "untrained"});
         q.untrained = on != "trained";
         q.trained = on != "untrained";

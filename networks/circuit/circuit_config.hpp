@@ -51,6 +51,7 @@ struct DerivativeTestConfig {
     std::vector<double> delays_ms{1.0, 2.0, 5.0, 10.0, 20.0};  // readout delay after teacher onset
     double settle_ms = 150.0;  // settling before the teacher comes on (30 tau: a 50 ms residual masks 1 ms readouts)
     bool untrained = true, trained = true;
+    int trials = 100;  // spiking mode: trials per input whose spike counts are averaged
 };
 
 struct CircuitConfig {
@@ -78,6 +79,14 @@ struct CircuitConfig {
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)
+    // Spiking mode (spiking_circuit.hpp).
+    double rate_max_hz = 400.0;   // candidate rate of every neuron's thinning (maximum rate), Hz
+    double input_rate_hz = 400.0; // input layer: rate of a source at x = 1 (a population of sources pooled), Hz
+    double synapse_tau_ms = 20.0; // low-pass of every spike train, ms
+    // Output emission p(U) = clamp((U - lo) / (hi - lo), 0, 1): the potentials the output's rate
+    // spans. Default [-3, 3] for standardised regression targets, [-0.5, 1.5] for one-hot ones.
+    double output_lo = -3.0, output_hi = 3.0;
+    double output_span() const { return output_hi - output_lo; }
 
     ScheduleConfig schedule;
     TaskConfig task;
@@ -87,6 +96,7 @@ struct CircuitConfig {
     std::int64_t presentations = 48000;  // total over all streams
     int checkpoints = 8;                 // test evaluations during training (learning curve)
     double test_settle_ms = 50.0;        // settling time of the test pass per input
+    double test_window_ms = 500.0;       // spiking mode: output spike-count window after settling
     bool control_output_only = true;     // also train with hidden plasticity off
     bool control_frozen = true;          // also run with all plasticity off
 

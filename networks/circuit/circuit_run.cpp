@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <cmath>
+#include <type_traits>
 
 #include <Eigen/Core>
 
+#include "networks/circuit/circuit_training.hpp"
 #include "networks/circuit/rate_circuit.hpp"
+#include "networks/circuit/spiking_circuit.hpp"
 #include "networks/circuit/tasks.hpp"
 
 namespace settle::circuit {
@@ -29,53 +32,73 @@ std::string indexed(const char* prefix, int i) {
     return s;
 }
 
+// The temporal-derivative table's cells, one per (teacher strength, delay), strength outermost.
+std::vector<DerivativeCell> derivative_cells(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                             const DerivativeTestConfig& q, std::uint64_t seed) {
+    std::vector<DerivativeCell> cells;
+    for (double g : q.teacher_strengths)
+        for (double d : q.delays_ms) cells.push_back(temporal_derivative_test(c, x, y, g, d, q.settle_ms, seed));
+    return cells;
+}
+
+std::vector<DerivativeCell> derivative_cells(SpikingCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                             const DerivativeTestConfig& q, std::uint64_t seed) {
+    return spiking_temporal_derivative_test(c, x, y, q.teacher_strengths, q.delays_ms, q.settle_ms, q.trials, seed);
+}
+
 // Runs the temporal-derivative table on circuit c; metrics derivative_<tag>_*.
-void derivative_table(RateCircuit& c, const Dataset& data, const DerivativeTestConfig& q, std::uint64_t seed,
+template <class Circuit>
+void derivative_table(Circuit& c, const Dataset& data, const DerivativeTestConfig& q, std::uint64_t seed,
                       const std::string& tag, ResultSink& results) {
     const Eigen::Index n = std::min<Eigen::Index>(q.inputs, data.x_test.cols());
-    const Eigen::MatrixXd x = data.x_test.leftCols(n), y = data.y_test.leftCols(n);
+    const std::vector<DerivativeCell> cells = derivative_cells(c, data.x_test.leftCols(n), data.y_test.leftCols(n), q, seed);
     std::vector<double> gs, ds, rows;
-    const int hidden = c.weights().layers() - 1;
-    std::vector<std::vector<double>> cos(static_cast<std::size_t>(hidden)), ci(cos), ang(cos), sh(cos), shci(cos);
-    for (double g : q.teacher_strengths)
-        for (double d : q.delays_ms) {
-            const DerivativeCell cell = temporal_derivative_test(c, x, y, g, d, q.settle_ms, seed);
-            gs.push_back(g);
-            ds.push_back(d);
-            rows.push_back(g);
-            rows.push_back(d);
-            for (std::size_t l = 0; l < static_cast<std::size_t>(hidden); ++l) {
-                cos[l].push_back(cell.cos_mean[l]);
-                ci[l].push_back(cell.cos_ci95[l]);
-                ang[l].push_back(cell.angle_deg_mean[l]);
-                sh[l].push_back(cell.shuffled_cos_mean[l]);
-                shci[l].push_back(cell.shuffled_cos_ci95[l]);
-                for (double v : {cell.cos_mean[l], cell.cos_ci95[l], cell.angle_deg_mean[l], cell.shuffled_cos_mean[l],
-                                 cell.shuffled_cos_ci95[l]})
-                    rows.push_back(v);
+    const auto hidden = static_cast<std::size_t>(c.weights().layers() - 1);
+    const bool unpaired = !cells.empty() && !cells.front().unpaired_cos_mean.empty();
+    std::vector<std::vector<double>> cos(hidden), ci(cos), ang(cos), sh(cos), shci(cos), up(cos), upci(cos);
+    for (const DerivativeCell& cell : cells) {
+        gs.push_back(cell.g);
+        ds.push_back(cell.delay_ms);
+        rows.push_back(cell.g);
+        rows.push_back(cell.delay_ms);
+        for (std::size_t l = 0; l < hidden; ++l) {
+            cos[l].push_back(cell.cos_mean[l]);
+            ci[l].push_back(cell.cos_ci95[l]);
+            ang[l].push_back(cell.angle_deg_mean[l]);
+            sh[l].push_back(cell.shuffled_cos_mean[l]);
+            shci[l].push_back(cell.shuffled_cos_ci95[l]);
+            for (double v : {cell.cos_mean[l], cell.cos_ci95[l], cell.angle_deg_mean[l], cell.shuffled_cos_mean[l],
+                             cell.shuffled_cos_ci95[l]})
+                rows.push_back(v);
+            if (unpaired) {
+                up[l].push_back(cell.unpaired_cos_mean[l]);
+                upci[l].push_back(cell.unpaired_cos_ci95[l]);
             }
         }
+    }
     const std::string p = "derivative_" + tag + "_";
     results.metric_series(p + "teacher_strength", gs);
     results.metric_series(p + "delay_ms", ds);
-    for (std::size_t l = 0; l < static_cast<std::size_t>(hidden); ++l) {
+    for (std::size_t l = 0; l < hidden; ++l) {
         const std::string L = indexed("_l", static_cast<int>(l) + 1);
         results.metric_series(p + "cos" + L, cos[l]);
         results.metric_series(p + "cos_ci95" + L, ci[l]);
         results.metric_series(p + "angle_deg" + L, ang[l]);
         results.metric_series(p + "shuffled_cos" + L, sh[l]);
         results.metric_series(p + "shuffled_cos_ci95" + L, shci[l]);
+        if (unpaired) {
+            results.metric_series(p + "unpaired_cos" + L, up[l]);
+            results.metric_series(p + "unpaired_cos_ci95" + L, upci[l]);
+        }
     }
     // One row per (teacher strength, delay): g, delay, then per hidden layer cos, ci95, angle,
     // shuffled cos, shuffled ci95.
-    results.array(p + "table", gs.size(), 2 + 5 * static_cast<std::size_t>(hidden), rows);
+    results.array(p + "table", gs.size(), 2 + 5 * hidden, rows);
 }
 
-}  // namespace
-
-bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
-                            const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop) {
+template <class Circuit>
+bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
+              const std::function<void(const CircuitProgress&)>& progress, const std::function<bool()>& stop) {
     // The circuit's matrices are small (tens of rows, a few streams): Eigen's OpenMP threads (this
     // library is built with networks/mlp's settings) would only spin; 30x slower on a loaded machine.
     Eigen::setNbThreads(1);
@@ -85,7 +108,7 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
     bool stopped = false;
 
     // Trains one circuit; returns its final test error and fills the learning curve.
-    auto run = [&](RateCircuit& c, const std::string& name, std::vector<double>* curve_x, std::vector<double>* curve_y) {
+    auto run = [&](Circuit& c, const std::string& name, std::vector<double>* curve_x, std::vector<double>* curve_y) {
         train(c, data, cfg.presentations, seed, [&](std::int64_t done) {
             CircuitProgress p{name, done, cfg.presentations, NAN, seconds()};
             if (curve_x) {
@@ -102,11 +125,11 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
 
     // Same initial weights for the circuit and its controls.
     auto make_circuit = [&] {
-        RateCircuit c(cfg, seed);
+        Circuit c(cfg, seed);
         if (cfg.centre_init) c.weights().b[0] = -c.weights().W[0] * data.x_train.rowwise().mean();
         return c;
     };
-    RateCircuit circuit = make_circuit();
+    Circuit circuit = make_circuit();
     if (cfg.derivative_test.enabled && cfg.derivative_test.untrained)
         derivative_table(circuit, data, cfg.derivative_test, seed, "untrained", results);
     const Weights initial = circuit.weights();
@@ -143,8 +166,9 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
     results.metric_series("weight_norm_final", norm1);
 
     // Angle of the circuit's learning signal to back-prop on (up to) 200 test inputs: settle 10
-    // tau without teacher, then 2 tau with the teacher on, plasticity frozen.
-    {
+    // tau without teacher, then 2 tau with the teacher on, plasticity frozen. Rate mode only (the
+    // spiking mode's counterpart is the temporal-derivative table).
+    if constexpr (std::is_same_v<Circuit, RateCircuit>) {
         const Eigen::Index n = std::min<Eigen::Index>(200, data.x_test.cols());
         const Alignment a = measure_alignment(circuit, data.x_test.leftCols(n), data.y_test.leftCols(n),
                                               10 * cfg.tau_ms, 2 * cfg.tau_ms);
@@ -157,19 +181,28 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
         derivative_table(circuit, data, cfg.derivative_test, seed, "trained", results);
 
     if (cfg.control_output_only && !stopped) {
-        RateCircuit c = make_circuit();
+        Circuit c = make_circuit();
         c.set_eta(0.0, cfg.eta_out);
         const double e = run(c, "output_only", nullptr, nullptr);
         results.metric("test_error_output_only", e);
         if (data.classification) results.metric("test_accuracy_output_only", 1.0 - e);
     }
     if (cfg.control_frozen && !stopped) {
-        RateCircuit c = make_circuit();
+        Circuit c = make_circuit();
         c.set_eta(0.0, 0.0);
         results.metric("test_error_frozen", run(c, "frozen", nullptr, nullptr));
     }
     results.metric("wall_seconds_total", seconds());
     return !stopped;
+}
+
+}  // namespace
+
+bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
+                            const std::function<void(const CircuitProgress&)>& progress,
+                            const std::function<bool()>& stop) {
+    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop);
+    return run_mode<RateCircuit>(cfg, seed, results, progress, stop);
 }
 
 }  // namespace settle::circuit

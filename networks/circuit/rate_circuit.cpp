@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "networks/circuit/presentation_schedule.hpp"
+#include "networks/circuit/circuit_statistics.hpp"
 #include "sim/random.hpp"
 
 namespace settle::circuit {
@@ -21,31 +21,45 @@ Eigen::MatrixXd normal_matrix(CounterRng& rng, int rows, int cols, double std) {
 // U and Vbar always go through this one function, so with equal inputs they stay bitwise equal.
 void relax(Eigen::MatrixXd& U, const Eigen::MatrixXd& D, double c) { U.array() += c * (D.array() - U.array()); }
 
-double cosine(const Eigen::Ref<const Eigen::VectorXd>& a, const Eigen::Ref<const Eigen::VectorXd>& b) {
-    const double na = a.norm(), nb = b.norm();
-    return na > 0 && nb > 0 ? a.dot(b) / (na * nb) : 0.0;
-}
-
 }  // namespace
 
-RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
-    : config_(config), eta_hidden_(config.eta_hidden), eta_out_(config.eta_out), eta_feedback_(config.eta_feedback) {
+Weights initial_weights(const CircuitConfig& config, std::uint64_t seed) {
     const std::vector<int> n = config.sizes();
     const int L = static_cast<int>(n.size()) - 1;
+    Weights w;
     for (int i = 0; i < L; ++i) {
         CounterRng rng(seed, stable_key("circuit.W" + std::to_string(i + 1)), 0, StreamKind::weights);
         const double scale = i == L - 1 ? config.w_init_out : config.w_init_hidden;
-        w_.W.push_back(normal_matrix(rng, n[static_cast<std::size_t>(i + 1)], n[static_cast<std::size_t>(i)],
-                                     scale / std::sqrt(n[static_cast<std::size_t>(i)])));
-        w_.b.push_back(Eigen::VectorXd::Zero(n[static_cast<std::size_t>(i + 1)]));
+        w.W.push_back(normal_matrix(rng, n[static_cast<std::size_t>(i + 1)], n[static_cast<std::size_t>(i)],
+                                    scale / std::sqrt(n[static_cast<std::size_t>(i)])));
+        w.b.push_back(Eigen::VectorXd::Zero(n[static_cast<std::size_t>(i + 1)]));
     }
+    return w;
+}
+
+std::vector<Eigen::MatrixXd> initial_feedback(const CircuitConfig& config, std::uint64_t seed) {
+    const std::vector<int> n = config.sizes();
+    const int L = static_cast<int>(n.size()) - 1;
+    std::vector<Eigen::MatrixXd> B;
     for (int i = 0; i + 1 < L; ++i) {
         CounterRng rng(seed, stable_key("circuit.B" + std::to_string(i + 1)), 0, StreamKind::weights);
         const int rows = n[static_cast<std::size_t>(i + 1)], cols = n[static_cast<std::size_t>(i + 2)];
-        B_.push_back(normal_matrix(rng, rows, cols, config.feedback_scale / std::sqrt(rows)));
-        c_.push_back(Eigen::VectorXd::Zero(rows));
-        P_.push_back(Eigen::MatrixXd::Zero(rows, rows));
-        d_.push_back(Eigen::VectorXd::Zero(rows));
+        B.push_back(normal_matrix(rng, rows, cols, config.feedback_scale / std::sqrt(rows)));
+    }
+    return B;
+}
+
+RateCircuit::RateCircuit(const CircuitConfig& config, std::uint64_t seed)
+    : config_(config),
+      w_(initial_weights(config, seed)),
+      B_(initial_feedback(config, seed)),
+      eta_hidden_(config.eta_hidden),
+      eta_out_(config.eta_out),
+      eta_feedback_(config.eta_feedback) {
+    for (const auto& B : B_) {
+        c_.push_back(Eigen::VectorXd::Zero(B.rows()));
+        P_.push_back(Eigen::MatrixXd::Zero(B.rows(), B.rows()));
+        d_.push_back(Eigen::VectorXd::Zero(B.rows()));
     }
 }
 
@@ -221,45 +235,6 @@ Eigen::MatrixXd RateCircuit::test_outputs(const Eigen::MatrixXd& x) {
     return s.U.back();
 }
 
-void train(RateCircuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
-           const std::function<bool(std::int64_t)>& checkpoint) {
-    const CircuitConfig& cfg = c.config();
-    const int S = cfg.streams;
-    const auto n_samples = static_cast<std::size_t>(data.x_train.cols());
-    std::vector<PresentationSchedule> schedules;
-    std::vector<Presentation> current;
-    Eigen::MatrixXd x(data.x_train.rows(), S), y(data.y_train.rows(), S);
-    Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
-    for (int s = 0; s < S; ++s) {
-        schedules.emplace_back(cfg.schedule, n_samples, seed, static_cast<std::uint32_t>(s));
-        current.push_back(schedules.back().next());
-        x.col(s) = data.x_train.col(static_cast<Eigen::Index>(current.back().sample));
-        y.col(s) = data.y_train.col(static_cast<Eigen::Index>(current.back().sample));
-    }
-    const std::int64_t every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
-    RateCircuit::State state = c.rest(S);
-    std::int64_t done = 0;
-    const double dt = cfg.dt_ms;
-    for (std::int64_t n = 0; done < presentations; ++n) {
-        const double t = static_cast<double>(n) * dt;  // no accumulated rounding
-        for (int s = 0; s < S; ++s) {
-            Presentation& p = current[static_cast<std::size_t>(s)];
-            while (t >= p.end_ms) {
-                ++done;
-                if (done % every == 0 || done == presentations)
-                    if (!checkpoint(done)) return;
-                if (done >= presentations) return;
-                p = schedules[static_cast<std::size_t>(s)].next();
-                x.col(s) = data.x_train.col(static_cast<Eigen::Index>(p.sample));
-                y.col(s) = data.y_train.col(static_cast<Eigen::Index>(p.sample));
-            }
-            gate(s) = t >= p.teacher_ms ? 1.0 : 0.0;
-        }
-        c.step(state, x, y, gate, dt, true);
-    }
-    if (presentations == 0) checkpoint(0);
-}
-
 Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double settle_ms,
                             double window_ms) {
     const CircuitConfig& cfg = c.config();
@@ -285,28 +260,15 @@ Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eige
         const Eigen::MatrixXd dr = activation(c.weights(), i, s.U[si]) - r0[si];
         std::vector<double> cs;
         for (Eigen::Index j = 0; j < x.cols(); ++j) cs.push_back(cosine(dr.col(j), g.neg_dL_dr[si].col(j)));
-        double m = 0, v = 0;
-        for (double q : cs) m += q;
-        m /= static_cast<double>(cs.size());
-        for (double q : cs) v += (q - m) * (q - m);
-        const double sd = cs.size() > 1 ? std::sqrt(v / static_cast<double>(cs.size() - 1)) : 0.0;
+        double m, ci;
+        mean_ci(cs, m, ci);
         a.cos_dr_mean.push_back(m);
-        a.cos_dr_ci95.push_back(1.96 * sd / std::sqrt(static_cast<double>(cs.size())));
+        a.cos_dr_ci95.push_back(ci);
     }
     return a;
 }
 
 namespace {
-
-void mean_ci(const std::vector<double>& v, double& mean, double& ci) {
-    mean = 0.0;
-    for (double q : v) mean += q;
-    mean /= static_cast<double>(v.size());
-    double var = 0.0;
-    for (double q : v) var += (q - mean) * (q - mean);
-    const double sd = v.size() > 1 ? std::sqrt(var / static_cast<double>(v.size() - 1)) : 0.0;
-    ci = 1.96 * sd / std::sqrt(static_cast<double>(v.size()));
-}
 
 // Settles, switches the teacher on, waits delay_ms; returns d rate/dt of every hidden layer.
 std::vector<Eigen::MatrixXd> rate_derivatives_after_onset(RateCircuit& c, const Eigen::MatrixXd& x,
@@ -334,6 +296,25 @@ std::vector<Eigen::MatrixXd> rate_derivatives_after_onset(RateCircuit& c, const 
 
 }  // namespace
 
+Eigen::MatrixXd shuffled_teacher_targets(const Eigen::MatrixXd& y, const Eigen::MatrixXd& settled_prediction,
+                                         std::uint64_t seed) {
+    CounterRng rng(seed, stable_key("circuit.derivative_test.shuffle"), 0, StreamKind::data);
+    Eigen::MatrixXd y_shuffled(y.rows(), y.cols());
+    for (Eigen::Index j = 0; j < y.cols(); ++j) {
+        std::vector<Eigen::Index> p(static_cast<std::size_t>(y.rows()));
+        for (Eigen::Index i = 0; i < y.rows(); ++i) p[static_cast<std::size_t>(i)] = i;
+        // Sattolo's algorithm: a uniformly random cyclic permutation, so no output keeps its own
+        // error signal (a plain shuffle leaves one output in place on average, which biases the
+        // control's cosine by about 1/n_out).
+        for (std::size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i - 1)]);
+        for (Eigen::Index i = 0; i < y.rows(); ++i) {
+            const Eigen::Index q = p[static_cast<std::size_t>(i)];
+            y_shuffled(i, j) = settled_prediction(i, j) + (y(q, j) - settled_prediction(q, j));
+        }
+    }
+    return y_shuffled;
+}
+
 DerivativeCell temporal_derivative_test(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double g,
                                         double delay_ms, double settle_ms, std::uint64_t seed) {
     const double g_saved = c.config().g_teacher;
@@ -344,19 +325,7 @@ DerivativeCell temporal_derivative_test(RateCircuit& c, const Eigen::MatrixXd& x
     const Gradients grad = backprop(c.weights(), c.config().k(), x, y);
     Eigen::MatrixXd V_out;
     const std::vector<Eigen::MatrixXd> dr = rate_derivatives_after_onset(c, x, y, delay_ms, settle_ms, &V_out);
-    // Control: the teacher's error signal shuffled across output neurons.
-    CounterRng rng(seed, stable_key("circuit.derivative_test.shuffle"), 0, StreamKind::data);
-    Eigen::MatrixXd y_shuffled(y.rows(), y.cols());
-    for (Eigen::Index j = 0; j < y.cols(); ++j) {
-        std::vector<Eigen::Index> p(static_cast<std::size_t>(y.rows()));
-        for (Eigen::Index i = 0; i < y.rows(); ++i) p[static_cast<std::size_t>(i)] = i;
-        // Sattolo's algorithm: a uniformly random cyclic permutation, so no output keeps its own
-        // error signal (a plain shuffle leaves one output in place on average, which biases the
-        // control's cosine by about 1/n_out).
-        for (std::size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[rng.below(i - 1)]);
-        for (Eigen::Index i = 0; i < y.rows(); ++i)
-            y_shuffled(i, j) = V_out(i, j) + (y(p[static_cast<std::size_t>(i)], j) - V_out(p[static_cast<std::size_t>(i)], j));
-    }
+    const Eigen::MatrixXd y_shuffled = shuffled_teacher_targets(y, V_out, seed);
     const std::vector<Eigen::MatrixXd> dr_shuffled = rate_derivatives_after_onset(c, x, y_shuffled, delay_ms, settle_ms, nullptr);
     for (std::size_t l = 0; l < dr.size(); ++l) {
         std::vector<double> cs, angles, shuffled;

@@ -55,6 +55,11 @@
 
 namespace settle::circuit {
 
+// Initial weights shared by both modes: W_l ~ N(0, (w_init / sqrt(n_in))^2), biases 0, keyed by
+// (seed, "circuit.W<l>"); fixed random feedback B_l ~ N(0, (feedback_scale / sqrt(n_l))^2).
+Weights initial_weights(const CircuitConfig& config, std::uint64_t seed);
+std::vector<Eigen::MatrixXd> initial_feedback(const CircuitConfig& config, std::uint64_t seed);
+
 class RateCircuit {
 public:
     // Draws weights (N(0, (w_init / sqrt(n_in))^2), biases 0) and fixed random feedback.
@@ -110,12 +115,6 @@ private:
     double eta_hidden_, eta_out_, eta_feedback_;
 };
 
-// Trains on the clock-free schedule (config().streams streams, each with its own schedule) until
-// `presentations` presentations have ended in total. `checkpoint(done)` is called every
-// presentations / checkpoints presentations and at the end; returning false stops training.
-void train(RateCircuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
-           const std::function<bool(std::int64_t)>& checkpoint);
-
 // Alignment of the circuit's learning signal with back-prop on a batch (columns of x, y): every
 // column settles from rest without teacher for settle_ms, then the teacher is on for window_ms
 // with plasticity frozen.
@@ -138,7 +137,13 @@ struct DerivativeCell {
     double g = 0.0, delay_ms = 0.0;
     std::vector<double> cos_mean, cos_ci95, angle_deg_mean;  // per hidden layer
     std::vector<double> shuffled_cos_mean, shuffled_cos_ci95;
+    std::vector<double> unpaired_cos_mean, unpaired_cos_ci95;  // spiking mode only (spiking_circuit.hpp)
 };
+// The shuffled control's targets: y' = V + P (y - V) per column, with V the settled output
+// prediction and P a uniformly random cyclic permutation (no output keeps its own error).
+Eigen::MatrixXd shuffled_teacher_targets(const Eigen::MatrixXd& y, const Eigen::MatrixXd& settled_prediction,
+                                         std::uint64_t seed);
+
 DerivativeCell temporal_derivative_test(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double g,
                                         double delay_ms, double settle_ms, std::uint64_t seed);
 

@@ -10,21 +10,14 @@
 #include "networks/circuit/circuit_run.hpp"
 #include "networks/circuit/presentation_schedule.hpp"
 #include "networks/circuit/rate_circuit.hpp"
+#include "tests/circuit/circuit_test_support.hpp"
 #include "sim/random.hpp"
 
 using namespace settle;
 using namespace settle::circuit;
+using namespace settle::circuit::testing;
 
 namespace {
-
-CircuitConfig parse(const std::string& text) {
-    std::istringstream in(text);
-    toml::value root = toml::parse(in, "test.toml");
-    ConfigTable t(root, "");
-    CircuitConfig c = parse_circuit_config(t);
-    t.finish();
-    return c;
-}
 
 CircuitConfig tiny(Feedback fb) {
     CircuitConfig c;
@@ -34,13 +27,6 @@ CircuitConfig tiny(Feedback fb) {
     c.feedback = fb;
     c.streams = 3;
     return c;
-}
-
-Eigen::MatrixXd uniform(CounterRng& rng, int rows, int cols) {
-    Eigen::MatrixXd m(rows, cols);
-    for (int j = 0; j < cols; ++j)
-        for (int i = 0; i < rows; ++i) m(i, j) = rng.uniform();
-    return m;
 }
 
 // Presents random inputs on a clock-free schedule (per column), teacher never on, plasticity on
@@ -84,7 +70,10 @@ TEST_CASE("circuit config: defaults per task, strict keys, unimplemented modes r
     CHECK(moons.g_teacher == 0.2);
     CHECK(moons.eta_hidden == 1e-2);
     CHECK_THROWS_AS(parse("[circuit]\nlamda = 1.0\n"), ConfigError);
-    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\n"), ConfigError);
+    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\nnudge = 'lateral'\n"), ConfigError);
+    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\nfeedback = 'learned'\n"), ConfigError);
+    CHECK_THROWS_AS(parse("[circuit]\noutput_range = [1.0, 0.0]\n"), ConfigError);
+    CHECK(parse("[circuit]\nmode = 'spiking'\n").mode == Mode::spiking);
     CHECK_THROWS_AS(parse("[schedule]\nonset_max_ms = 80.0\n"), ConfigError);
 }
 
@@ -214,19 +203,6 @@ TEST_CASE("rate mode, symmetric feedback: hidden updates follow back-prop on a t
     for (double cs : a.cos_dr_mean) CHECK(cs > 0.95);
 }
 
-namespace {
-struct Run {
-    InMemoryResults r;
-    double operator()(const std::string& k) const { return r.scalars.at(k); }
-};
-Run short_run(CircuitConfig c, std::int64_t presentations) {
-    c.presentations = presentations;
-    c.checkpoints = 2;
-    Run run;
-    REQUIRE(run_circuit_experiment(c, 1, run.r, [](const CircuitProgress&) {}, [] { return false; }));
-    return run;
-}
-}  // namespace
 
 TEST_CASE("task 1 short: teacher-student regression learns, beats output-only, frozen stays put", "[circuit]") {
     const Run r = short_run(parse("[task]\nkind = 'teacher_student'\n"), 9600);

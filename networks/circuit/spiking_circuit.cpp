@@ -1,0 +1,309 @@
+#include "networks/circuit/spiking_circuit.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "networks/circuit/circuit_statistics.hpp"
+
+namespace settle::circuit {
+
+namespace {
+
+// Same update as the rate mode: U and Vbar go through one function, so with equal inputs they
+// stay bitwise equal.
+void relax(Eigen::MatrixXd& U, const Eigen::MatrixXd& D, double c) { U.array() += c * (D.array() - U.array()); }
+
+}  // namespace
+
+void SpikingCircuit::State::reset_counts() {
+    for (auto& c : countU) c.setZero();
+    for (auto& c : countV) c.setZero();
+}
+
+SpikingCircuit::SpikingCircuit(const CircuitConfig& config, std::uint64_t seed)
+    : config_(config),
+      w_(initial_weights(config, seed)),
+      B_(initial_feedback(config, seed)),
+      eta_hidden_(config.eta_hidden),
+      eta_out_(config.eta_out),
+      seed_(seed) {}
+
+Eigen::MatrixXd SpikingCircuit::feedback_matrix(int i) const {
+    if (config_.feedback == Feedback::symmetric) return w_.W[static_cast<std::size_t>(i + 1)].transpose();
+    return B_[static_cast<std::size_t>(i)];
+}
+
+double SpikingCircuit::acceptance(int i, double U) const {
+    if (i + 1 < w_.layers()) return 1.0 / (1.0 + std::exp(-U));  // logistic, as the rate mode's phi
+    return std::clamp((U - config_.output_lo) / config_.output_span(), 0.0, 1.0);
+}
+
+Eigen::MatrixXd SpikingCircuit::decode(int i, const Eigen::MatrixXd& s) const {
+    if (i + 1 < w_.layers()) return s;
+    return (config_.output_lo + config_.output_span() * s.array()).matrix();
+}
+
+SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::string& purpose) const {
+    State s;
+    const std::vector<int> n = config_.sizes();
+    const double rmax = rate_max_per_ms();
+    s.s_in = Eigen::MatrixXd::Zero(n[0], columns);
+    for (std::size_t l = 0; l < n.size(); ++l) {
+        std::vector<CounterRng> rngs;
+        Eigen::MatrixXd next(n[l], columns);
+        const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".L" + std::to_string(l));
+        const double r = l == 0 ? input_rate_per_ms() : rmax;
+        for (Eigen::Index j = 0; j < columns; ++j) {
+            rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(j), StreamKind::emission);
+            for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(r);
+        }
+        s.rng.push_back(std::move(rngs));
+        s.next.push_back(std::move(next));
+        if (l == 0) continue;
+        for (auto* m : {&s.U, &s.Vbar, &s.sU, &s.sV, &s.countU, &s.countV}) m->push_back(Eigen::MatrixXd::Zero(n[l], columns));
+    }
+    return s;
+}
+
+void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate,
+                          double h, bool learn) {
+    const int L = w_.layers();
+    const auto Ls = static_cast<std::size_t>(L);
+    const double k = config_.k(), tau = config_.tau_ms, rmax = rate_max_per_ms(), tau_s = config_.synapse_tau_ms;
+    const double rin = input_rate_per_ms();
+    const double t1 = s.t + h;
+    const Eigen::Index S = x.cols();
+    State::Scratch& w = s.scratch;
+    w.pre.resize(Ls);
+    w.Vs.resize(Ls);
+    w.I.resize(Ls - 1);
+    w.incU.resize(Ls);
+    w.incV.resize(Ls);
+    w.events.clear();
+
+    // Everything from the start-of-step state: decoded presynaptic signals, dendrites, nudges.
+    w.pre[0] = s.s_in;
+    for (std::size_t i = 1; i < Ls; ++i) w.pre[i] = s.sU[i - 1];  // hidden layers: a(s) = s
+    for (std::size_t i = 0; i < Ls; ++i) {
+        w.Vs[i].noalias() = w_.W[i] * w.pre[i];
+        w.Vs[i] = k * (w.Vs[i].colwise() + w_.b[i]);
+    }
+    const double lk = config_.lambda * k;
+    for (std::size_t i = 0; i + 1 < Ls; ++i) {
+        // decode is affine, so the difference of the decoded channels is decode's slope times the
+        // difference of the traces: exactly zero when the two channels carried the same spikes.
+        const double slope = i + 2 == Ls ? config_.output_span() : 1.0;
+        w.e = slope * (s.sU[i + 1] - s.sV[i + 1]);
+        if (config_.feedback == Feedback::symmetric)
+            w.I[i].noalias() = w_.W[i + 1].transpose() * w.e;
+        else
+            w.I[i].noalias() = B_[i] * w.e;
+        w.I[i] *= lk;
+    }
+
+    // Spikes in [t, t1): thinning of candidates at rate r_max with the start-of-step potentials.
+    // A spike at t_k adds exp(-(t1 - t_k) / tau_s) / (r_max tau_s) to its trace at t1: the traces
+    // are exact.
+    w.inc_in.setZero(s.s_in.rows(), S);
+    for (Eigen::Index j = 0; j < S; ++j) {
+        CounterRng& rng = s.rng[0][static_cast<std::size_t>(j)];
+        for (Eigen::Index n = 0; n < w.inc_in.rows(); ++n) {
+            double& next = s.next[0](n, j);
+            while (next < t1) {
+                if (rng.uniform() < x(n, j)) w.inc_in(n, j) += std::exp(-(t1 - next) / tau_s);
+                next += rng.exponential(rin);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < Ls; ++i) {
+        w.incU[i].setZero(s.U[i].rows(), S);
+        w.incV[i].setZero(s.U[i].rows(), S);
+        for (Eigen::Index j = 0; j < S; ++j) {
+            CounterRng& rng = s.rng[i + 1][static_cast<std::size_t>(j)];
+            for (Eigen::Index n = 0; n < w.incU[i].rows(); ++n) {
+                double& next = s.next[i + 1](n, j);
+                while (next < t1) {
+                    const double u = rng.uniform(), decayed = std::exp(-(t1 - next) / tau_s);
+                    const double Un = s.U[i](n, j), Vn = s.Vbar[i](n, j);
+                    const bool su = u < acceptance(static_cast<int>(i), Un);
+                    const bool sv = Un == Vn ? su : u < acceptance(static_cast<int>(i), Vn);
+                    if (su) {
+                        w.incU[i](n, j) += decayed;
+                        s.countU[i](n, j) += 1.0;
+                    }
+                    if (sv) {
+                        w.incV[i](n, j) += decayed;
+                        s.countV[i](n, j) += 1.0;
+                    }
+                    if (learn && su != sv) w.events.push_back({static_cast<int>(i), n, j, su ? 1.0 : -1.0});
+                    next += rng.exponential(rmax);
+                }
+            }
+        }
+    }
+
+    // Potentials, as in rate mode.
+    const double c0 = -std::expm1(-h / tau);
+    for (std::size_t i = 0; i + 1 < Ls; ++i) {
+        w.I[i] += w.Vs[i];
+        relax(s.U[i], w.I[i], c0);
+        relax(s.Vbar[i], w.Vs[i], c0);
+    }
+    Eigen::MatrixXd& UL = s.U[Ls - 1];
+    const Eigen::MatrixXd& VL = w.Vs[Ls - 1];
+    for (Eigen::Index j = 0; j < S; ++j) {
+        const double gm = config_.g_teacher * gate(j);
+        if (gm == 0.0) {
+            UL.col(j).array() += c0 * (VL.col(j).array() - UL.col(j).array());
+        } else {
+            const double a = 1.0 + gm;
+            const double c = -std::expm1(-h * a / tau);
+            UL.col(j).array() += c * ((VL.col(j).array() + gm * y.col(j).array()) / a - UL.col(j).array());
+        }
+    }
+    relax(s.Vbar[Ls - 1], VL, c0);
+
+    // Event-driven plasticity: only rows whose two channels disagreed change, by
+    // eta c / r_max times the presynaptic signal at the start of the step (mean over columns).
+    for (const State::ErrorEvent& ev : w.events) {
+        const auto i = static_cast<std::size_t>(ev.layer);
+        const bool out = i + 1 == Ls;
+        const double eta = out ? eta_out_ : eta_hidden_;
+        if (eta == 0.0) continue;
+        const double c = out ? config_.output_span() : 1.0;
+        const double a = ev.sign * eta * c / (rmax * static_cast<double>(S));
+        w_.W[i].row(ev.neuron).noalias() += a * w.pre[i].col(ev.column).transpose();
+        w_.b[i](ev.neuron) += a;
+    }
+
+    const double decay = std::exp(-h / tau_s), unit = 1.0 / (rmax * tau_s);
+    s.s_in = decay * s.s_in + (1.0 / (rin * tau_s)) * w.inc_in;
+    for (std::size_t i = 0; i < Ls; ++i) {
+        s.sU[i] = decay * s.sU[i] + unit * w.incU[i];
+        s.sV[i] = decay * s.sV[i] + unit * w.incV[i];
+    }
+    s.t = t1;
+}
+
+Eigen::MatrixXd SpikingCircuit::test_outputs(const Eigen::MatrixXd& x) {
+    State s = rest(x.cols(), "test");
+    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(w_.W.back().rows(), x.cols());
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+    const double dt = config_.dt_ms;
+    const auto settle = static_cast<long>(std::ceil(config_.test_settle_ms / dt - 1e-9));
+    const auto window = static_cast<long>(std::ceil(config_.test_window_ms / dt - 1e-9));
+    for (long n = 0; n < settle; ++n) step(s, x, y, gate, dt, false);
+    s.reset_counts();
+    for (long n = 0; n < window; ++n) step(s, x, y, gate, dt, false);
+    const double expected_max = rate_max_per_ms() * static_cast<double>(window) * dt;
+    return decode(w_.layers() - 1, s.countU.back() / expected_max);
+}
+
+std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, const Eigen::MatrixXd& x,
+                                                             const Eigen::MatrixXd& y, const std::vector<double>& gs,
+                                                             const std::vector<double>& delays_ms, double settle_ms,
+                                                             int trials, std::uint64_t seed) {
+    const double dt = c.config().dt_ms, g_saved = c.config().g_teacher;
+    const Eigen::Index n_in = x.cols(), T = trials, cols = n_in * T;
+    const int hidden = c.weights().layers() - 1;
+    // Column j * T + r: trial r of input j.
+    Eigen::MatrixXd X(x.rows(), cols), Y(y.rows(), cols);
+    for (Eigen::Index j = 0; j < n_in; ++j)
+        for (Eigen::Index r = 0; r < T; ++r) {
+            X.col(j * T + r) = x.col(j);
+            Y.col(j * T + r) = y.col(j);
+        }
+    std::vector<long> steps_of_delay;
+    long max_steps = 1;
+    for (double d : delays_ms) {
+        steps_of_delay.push_back(std::max(1L, std::lround(d / dt)));
+        max_steps = std::max(max_steps, steps_of_delay.back());
+    }
+    const auto settle_steps = std::max(std::lround(settle_ms / dt), max_steps);
+
+    // Settle once (no teacher, plasticity frozen), keeping the counts at t_y - d for the unpaired
+    // estimate.
+    SpikingCircuit::State settled = c.rest(cols, "derivative");
+    Eigen::RowVectorXd off = Eigen::RowVectorXd::Zero(cols), on = Eigen::RowVectorXd::Ones(cols);
+    std::vector<std::vector<Eigen::MatrixXd>> before(delays_ms.size());  // counts at t_y - d
+    for (long n = 0; n < settle_steps; ++n) {
+        for (std::size_t q = 0; q < delays_ms.size(); ++q)
+            if (n == settle_steps - steps_of_delay[q]) before[q] = settled.countU;
+        c.step(settled, X, Y, off, dt, false);
+    }
+    const std::vector<Eigen::MatrixXd> at_onset = settled.countU;
+    const Gradients grad = backprop(c.weights(), c.config().k(), x, y);
+    // Shuffled control's targets from each trial's settled output prediction, one permutation per
+    // input (the same for its trials).
+    Eigen::MatrixXd V_mean = Eigen::MatrixXd::Zero(y.rows(), n_in);
+    for (Eigen::Index j = 0; j < n_in; ++j) V_mean.col(j) = settled.Vbar.back().middleCols(j * T, T).rowwise().mean();
+    const Eigen::MatrixXd y_shuffled_in = shuffled_teacher_targets(y, V_mean, seed);
+    Eigen::MatrixXd Y_shuffled(y.rows(), cols);
+    for (Eigen::Index j = 0; j < n_in; ++j)
+        for (Eigen::Index r = 0; r < T; ++r)
+            Y_shuffled.col(j * T + r) = settled.Vbar.back().col(j * T + r) + (y_shuffled_in.col(j) - V_mean.col(j));
+
+    // Sums each input's trials: n x cols -> n x n_in.
+    auto per_input = [&](const Eigen::MatrixXd& m) {
+        Eigen::MatrixXd out(m.rows(), n_in);
+        for (Eigen::Index j = 0; j < n_in; ++j) out.col(j) = m.middleCols(j * T, T).rowwise().sum();
+        return out;
+    };
+    auto summarise = [&](const Eigen::MatrixXd& dr, const Eigen::MatrixXd& ref, double& m, double& ci,
+                         std::vector<double>* angles) {
+        std::vector<double> cs;
+        for (Eigen::Index j = 0; j < n_in; ++j) cs.push_back(cosine(dr.col(j), ref.col(j)));
+        mean_ci(cs, m, ci);
+        if (angles)
+            for (double q : cs) angles->push_back(std::acos(std::clamp(q, -1.0, 1.0)) * 180.0 / M_PI);
+    };
+
+    std::vector<DerivativeCell> cells;
+    for (double g : gs) {
+        c.set_teacher(g);
+        SpikingCircuit::State s_on = settled, s_off = settled, s_sh = settled;
+        std::vector<std::vector<Eigen::MatrixXd>> c_on(delays_ms.size()), c_off(c_on), c_sh(c_on);
+        for (long n = 1; n <= max_steps; ++n) {
+            c.step(s_on, X, Y, on, dt, false);
+            c.step(s_off, X, Y, off, dt, false);
+            c.step(s_sh, X, Y_shuffled, on, dt, false);
+            for (std::size_t q = 0; q < delays_ms.size(); ++q)
+                if (n == steps_of_delay[q]) {
+                    c_on[q] = s_on.countU;
+                    c_off[q] = s_off.countU;
+                    c_sh[q] = s_sh.countU;
+                }
+        }
+        for (std::size_t q = 0; q < delays_ms.size(); ++q) {
+            DerivativeCell cell;
+            cell.g = g;
+            cell.delay_ms = delays_ms[q];
+            for (int l = 0; l < hidden; ++l) {
+                const auto sl = static_cast<std::size_t>(l);
+                const Eigen::MatrixXd& ref = grad.neg_dL_dr[sl];
+                const Eigen::MatrixXd paired = per_input(c_on[q][sl] - c_off[q][sl]);
+                const Eigen::MatrixXd shuffled = per_input(c_sh[q][sl] - c_off[q][sl]);
+                const Eigen::MatrixXd unpaired =
+                    per_input((c_on[q][sl] - at_onset[sl]) - (at_onset[sl] - before[q][sl]));
+                double m, ci;
+                std::vector<double> angles;
+                summarise(paired, ref, m, ci, &angles);
+                cell.cos_mean.push_back(m);
+                cell.cos_ci95.push_back(ci);
+                mean_ci(angles, m, ci);
+                cell.angle_deg_mean.push_back(m);
+                summarise(shuffled, ref, m, ci, nullptr);
+                cell.shuffled_cos_mean.push_back(m);
+                cell.shuffled_cos_ci95.push_back(ci);
+                summarise(unpaired, ref, m, ci, nullptr);
+                cell.unpaired_cos_mean.push_back(m);
+                cell.unpaired_cos_ci95.push_back(ci);
+            }
+            cells.push_back(std::move(cell));
+        }
+    }
+    c.set_teacher(g_saved);
+    return cells;
+}
+
+}  // namespace settle::circuit

@@ -1,0 +1,142 @@
+#pragma once
+// Spiking mode of the settle-and-delta-rule circuit (SCIENCE.md section 4; issue 6).
+//
+// The same two-compartment neurons, potentials and rule as the rate mode (rate_circuit.hpp), but
+// every signal that travels between neurons is a spike train. Units: time in ms, potentials in
+// the paper's unitless form relative to rest, rates in 1/ms.
+//
+//   Emission (Poisson, by thinning): each neuron has candidate events at rate r_max (exponential
+//   intervals) and accepts a candidate with probability p(U). Two channels share the candidates
+//   and their acceptance draws (common random numbers; the event and burst-like channels of
+//   SCIENCE.md section 4, after Payeur et al. 2021):
+//     somatic channel     accepts if u < p(U)     -> rate r_max p(U)
+//     prediction channel  accepts if u < p(Vbar)  -> rate r_max p(Vbar)
+//   so the channels differ only where U and Vbar differ: without a teacher they are identical.
+//   p = logistic for hidden layers; for the (linear, potential-valued) output layer
+//   p(U) = clamp((U - lo) / (hi - lo), 0, 1), [lo, hi] = output_range. Inputs: candidates at r_max accepted
+//   with probability x (the data's rate in [0, 1]) at candidate rate r_in (input_rate_hz: an input
+//   stands for a pool of sources, whose pooled rate sets the input's signal-to-noise ratio); one
+//   channel.
+//
+//   Synapses: each channel is low-passed, tau_s ds/dt = -s + sum_spikes delta(t - t_k) / r_max (r_in
+//   for inputs), so E[s] = p for a constant rate; its variance is p / (2 r_max tau_s). Decoded signal: a(s) = s for hidden layers and inputs,
+//   a(s) = lo + (hi - lo) s for the output (so E[a] = U inside the clamp).
+//
+//   V*_l  = k (W_l a(s_{l-1}) + b_l)                 dendrite, driven by the layer below's somatic channel
+//   tau dU_l/dt    = -U_l + V*_l + I_l                soma
+//   tau dVbar_l/dt = -Vbar_l + V*_l                   lag-matched prediction
+//   twin nudge:  I_l = lambda k G_l (a(s^U_{l+1}) - a(s^Vbar_{l+1}))   (random B_l or W_{l+1}^T)
+//   output:      I_L = g_y m(t) (y - U_L)             teacher conductance, as in rate mode
+//
+//   Rule (lag-compensated dendritic prediction, with spikes): dW_l/dt = eta_l c_l (S^U_l(t) -
+//   S^Vbar_l(t)) a(s_{l-1})^T / r_max, S the channels' spike trains, c_l = 1 for hidden layers and
+//   hi - lo for the output; its expectation is the rate mode's eta (p(U) - p(Vbar)) r_pre for hidden
+//   layers. Weights change only at the events where one channel spikes and the other does not,
+//   a row at a time (event-driven plasticity, O(n_pre) per event); never without a teacher.
+//
+// Integration: steps of dt as in rate mode (exponential Euler for U and Vbar with inputs held over
+// the step; exact for the traces). Spikes are events in continuous time; acceptance uses the
+// start-of-step potentials and the spike's effect on traces is applied at the step's end.
+//
+// Streams: S independent replicas (columns) share the weights; each update is divided by S.
+// Readout (test pass): output somatic spike counts in a window after settling, decoded to
+// potentials by U = lo + (hi - lo) count / (r_max T).
+//
+// Not supported in spiking mode (config errors): `lateral` nudge and `learned` feedback.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/rate_circuit.hpp"
+#include "networks/circuit/static_network.hpp"
+#include "sim/random.hpp"
+
+namespace settle::circuit {
+
+class SpikingCircuit {
+public:
+    // Same initial weights and feedback as RateCircuit(config, seed).
+    SpikingCircuit(const CircuitConfig& config, std::uint64_t seed);
+
+    struct State {
+        double t = 0.0;  // ms since rest
+        std::vector<Eigen::MatrixXd> U, Vbar;  // [i]: layer i + 1, n x columns
+        Eigen::MatrixXd s_in;                  // input traces
+        std::vector<Eigen::MatrixXd> sU, sV;   // [i]: layer i + 1, somatic and prediction channel traces
+        std::vector<Eigen::MatrixXd> next;     // [0]: inputs, [i + 1]: layer i + 1; next candidate time
+        std::vector<std::vector<CounterRng>> rng;  // [layer][column], emission streams
+        std::vector<Eigen::MatrixXd> countU, countV;  // [i]: spikes of layer i + 1 since the last reset
+        void reset_counts();
+
+        // Work space of step(), kept so that a step allocates nothing.
+        struct ErrorEvent {
+            int layer;
+            Eigen::Index neuron, column;
+            double sign;  // +1: the somatic channel spiked alone, -1: the prediction channel alone
+        };
+        struct Scratch {
+            std::vector<Eigen::MatrixXd> pre, Vs, I, incU, incV;
+            Eigen::MatrixXd inc_in, e;
+            std::vector<ErrorEvent> events;
+        } scratch;
+    };
+    // Everything at rest, no spikes in flight; the emission streams are keyed by (seed, purpose,
+    // layer, column), so two states with the same purpose draw the same candidates and acceptance
+    // numbers (common random numbers: used for paired teacher-on/off trials).
+    State rest(Eigen::Index columns, const std::string& purpose = "train") const;
+
+    // Advances every column by h ms (inputs x in [0, 1], targets y, teacher gate 0/1 per column).
+    // With `learn`, weights change at the channels' disagreement events (mean over columns).
+    void step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate, double h,
+              bool learn);
+
+    // Test pass: each column of x from rest for test_settle_ms, then output spike counts over
+    // test_window_ms decoded to potentials; plasticity frozen, no teacher.
+    Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x);
+
+    const CircuitConfig& config() const { return config_; }
+    Weights& weights() { return w_; }
+    const Weights& weights() const { return w_; }
+    Eigen::MatrixXd feedback_matrix(int i) const;
+    std::vector<double> reconstruction_error(const Eigen::MatrixXd&) const { return {}; }
+    void set_eta(double hidden, double out) {
+        eta_hidden_ = hidden;
+        eta_out_ = out;
+    }
+    void set_teacher(double g) { config_.g_teacher = g; }
+    // Emission probability per candidate of a neuron of layer index i (0-based over weight layers)
+    // at potential U.
+    double acceptance(int i, double U) const;
+    // Decoded signal a(s) of layer index i's traces.
+    Eigen::MatrixXd decode(int i, const Eigen::MatrixXd& s) const;
+    double rate_max_per_ms() const { return config_.rate_max_hz * 1e-3; }
+    double input_rate_per_ms() const { return config_.input_rate_hz * 1e-3; }
+
+private:
+    CircuitConfig config_;
+    Weights w_;
+    std::vector<Eigen::MatrixXd> B_;
+    double eta_hidden_, eta_out_;
+    std::uint64_t seed_;
+};
+
+// Hinton's temporal-derivative test in spiking mode. For every input (column of x), `trials`
+// replicas settle from rest without teacher for settle_ms; then paired continuations run with the
+// same random numbers: teacher on (strength g), teacher off, and the shuffled control (the
+// teacher's error permuted cyclically across outputs, as in rate mode). Each hidden neuron's rate
+// change is estimated from the trial-summed somatic spike counts in (t_y, t_y + d] of the teacher
+// run minus those of the paired teacher-off run, for each readout delay d; the vector is compared
+// with -dLoss/dr by back-prop through the static network (cosine per input; mean and 95 % CI over
+// inputs). Also reported: the unpaired estimate (counts in (t_y, t_y + d] minus counts in
+// (t_y - d, t_y] of the teacher run alone), what an experimenter without a counterfactual measures.
+// Returns one cell per (g, delay), g outermost.
+std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, const Eigen::MatrixXd& x,
+                                                             const Eigen::MatrixXd& y, const std::vector<double>& gs,
+                                                             const std::vector<double>& delays_ms, double settle_ms,
+                                                             int trials, std::uint64_t seed);
+
+}  // namespace settle::circuit

@@ -1,0 +1,218 @@
+// The clock-free settle-and-delta-rule circuit, spiking mode (networks/circuit/spiking_circuit.hpp,
+// issue 6): emission and traces against their analytic statistics, the rule's expected update
+// against the rate rule, exact silence of the error channel without teacher, short task 1.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/presentation_schedule.hpp"
+#include "networks/circuit/spiking_circuit.hpp"
+#include "sim/random.hpp"
+#include "tests/circuit/circuit_test_support.hpp"
+
+using namespace settle;
+using namespace settle::circuit;
+using namespace settle::circuit::testing;
+
+namespace {
+
+CircuitConfig tiny_spiking(Feedback fb) {
+    CircuitConfig c;
+    c.mode = Mode::spiking;
+    c.task.n_in = 4;
+    c.task.n_out = 3;
+    c.hidden = {6, 5};
+    c.feedback = fb;
+    c.streams = 3;
+    return c;
+}
+
+double logistic(double u) { return 1.0 / (1.0 + std::exp(-u)); }
+
+}  // namespace
+
+TEST_CASE("spiking: input traces have mean x and variance x / (2 r_in tau_s)", "[circuit][spiking]") {
+    CircuitConfig cfg = tiny_spiking(Feedback::random);
+    SpikingCircuit c(cfg, 1);
+    const Eigen::Index S = 20000;
+    Eigen::MatrixXd x(4, S);
+    const double xs[4] = {0.0, 0.1, 0.5, 1.0};
+    for (int i = 0; i < 4; ++i) x.row(i).setConstant(xs[i]);
+    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(3, S);
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    SpikingCircuit::State s = c.rest(S);
+    for (int n = 0; n < 400; ++n) c.step(s, x, y, gate, cfg.dt_ms, false);  // 10 tau_s
+    const double r_tau = cfg.input_rate_hz * 1e-3 * cfg.synapse_tau_ms;
+    for (int i = 0; i < 4; ++i) {
+        const double mean = s.s_in.row(i).mean();
+        const double var = (s.s_in.row(i).array() - mean).square().sum() / static_cast<double>(S - 1);
+        const double expected_var = xs[i] / (2.0 * r_tau);
+        // The stationary mean is reached up to exp(-10) of x; 5 standard errors of the mean.
+        CHECK(std::abs(mean - xs[i]) <= 5.0 * std::sqrt(expected_var / static_cast<double>(S)) + 1e-4 * xs[i]);
+        if (xs[i] > 0.0) CHECK(var == Approx(expected_var).epsilon(0.05));  // sd of the estimate ~1.2 %
+        else CHECK(var == 0.0);
+    }
+}
+
+TEST_CASE("spiking: emission rate is r_max p(U) for hidden (logistic) and output (linear, clamped) units",
+          "[circuit][spiking]") {
+    CircuitConfig cfg = tiny_spiking(Feedback::random);
+    SpikingCircuit c(cfg, 2);
+    // Silence the synapses so every potential is the deterministic k b.
+    for (auto& W : c.weights().W) W.setZero();
+    c.weights().b[0] << -2.0, -1.0, 0.0, 0.5, 1.0, 3.0;
+    c.weights().b[1].setConstant(0.3);
+    c.weights().b[2] << -4.0, 0.0, 2.0;  // output: below the range, middle, inside
+    const Eigen::Index S = 4000;
+    const Eigen::MatrixXd x = Eigen::MatrixXd::Constant(4, S, 0.5), y = Eigen::MatrixXd::Zero(3, S);
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    SpikingCircuit::State s = c.rest(S);
+    for (int n = 0; n < 200; ++n) c.step(s, x, y, gate, cfg.dt_ms, false);  // 20 tau: U = k b to 2e-9
+    s.reset_counts();
+    const int steps = 200;
+    for (int n = 0; n < steps; ++n) c.step(s, x, y, gate, cfg.dt_ms, false);
+    const double T = steps * cfg.dt_ms, rmax = cfg.rate_max_hz * 1e-3, k = cfg.k();
+    auto check_layer = [&](int layer, const Eigen::VectorXd& b, bool output) {
+        for (Eigen::Index i = 0; i < b.size(); ++i) {
+            const double U = k * b(i);
+            const double p = output ? std::clamp((U - cfg.output_lo) / cfg.output_span(), 0.0, 1.0) : logistic(U);
+            const double mean = rmax * p * T;  // Poisson count per column
+            const double observed = s.countU[static_cast<std::size_t>(layer)].row(i).mean();
+            CHECK(std::abs(observed - mean) <= 5.0 * std::sqrt(mean / static_cast<double>(S)) + 1e-12);
+            // Without a teacher both channels carry the same spikes.
+            CHECK(s.countU[static_cast<std::size_t>(layer)].row(i) == s.countV[static_cast<std::size_t>(layer)].row(i));
+        }
+    };
+    check_layer(0, c.weights().b[0], false);
+    check_layer(1, c.weights().b[1], false);
+    check_layer(2, c.weights().b[2], true);
+}
+
+TEST_CASE("spiking, no teacher: the channels never disagree, the twin nudge is exactly zero and no weight changes "
+          "while inputs switch",
+          "[circuit][spiking]") {
+    for (Feedback fb : {Feedback::random, Feedback::symmetric}) {
+        CircuitConfig cfg = tiny_spiking(fb);
+        cfg.eta_hidden = cfg.eta_out = 0.5;  // large: any error event would show
+        SpikingCircuit c(cfg, 3);
+        const Weights w0 = c.weights();
+        CounterRng rng(3, 7, 0, StreamKind::data);
+        const Eigen::Index S = 3;
+        Eigen::MatrixXd x = uniform(rng, 4, 3), y = uniform(rng, 3, 3);
+        std::vector<PresentationSchedule> sched;
+        std::vector<Presentation> cur;
+        for (Eigen::Index j = 0; j < S; ++j) {
+            sched.emplace_back(cfg.schedule, 1, 5, static_cast<std::uint32_t>(j));
+            cur.push_back(sched.back().next());
+        }
+        const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+        SpikingCircuit::State s = c.rest(S);
+        double spikes = 0.0;
+        for (long n = 0; n * cfg.dt_ms < 2000.0; ++n) {
+            const double t = static_cast<double>(n) * cfg.dt_ms;
+            for (Eigen::Index j = 0; j < S; ++j)
+                while (t >= cur[static_cast<std::size_t>(j)].end_ms) {
+                    cur[static_cast<std::size_t>(j)] = sched[static_cast<std::size_t>(j)].next();
+                    x.col(j) = uniform(rng, 4, 1);
+                }
+            c.step(s, x, y, gate, cfg.dt_ms, true);
+            for (std::size_t l = 0; l < s.U.size(); ++l) {
+                REQUIRE(s.sU[l] == s.sV[l]);  // bitwise: the feedback difference is exactly zero
+                REQUIRE(s.U[l] == s.Vbar[l]);
+            }
+        }
+        for (std::size_t l = 0; l < s.U.size(); ++l) spikes += s.countU[l].sum();
+        CHECK(spikes > 1000.0);  // the circuit was active
+        for (std::size_t l = 0; l < w0.W.size(); ++l) {
+            CHECK(c.weights().W[l] == w0.W[l]);
+            CHECK(c.weights().b[l] == w0.b[l]);
+        }
+    }
+}
+
+TEST_CASE("spiking rule: the expected output-weight change equals the rate rule eta (U - Vbar) r_pre",
+          "[circuit][spiking]") {
+    CircuitConfig cfg = tiny_spiking(Feedback::random);
+    cfg.hidden = {6};
+    cfg.g_teacher = 1.0;
+    const double eta = 1e-9;  // weights stay ~0: potentials remain deterministic
+    cfg.eta_hidden = 0.0;
+    cfg.eta_out = eta;
+    SpikingCircuit c(cfg, 4);
+    for (auto& W : c.weights().W) W.setZero();
+    c.weights().b[0] << -1.0, -0.5, 0.0, 0.5, 1.0, 2.0;
+    c.weights().b[1].setZero();
+    const Eigen::Index S = 20000;
+    const Eigen::MatrixXd x = Eigen::MatrixXd::Constant(4, S, 0.5);
+    Eigen::MatrixXd y(3, S);
+    y.colwise() = Eigen::Vector3d(1.0, -0.5, 2.0);
+    SpikingCircuit::State s = c.rest(S);
+    const Eigen::RowVectorXd off = Eigen::RowVectorXd::Zero(S), on = Eigen::RowVectorXd::Ones(S);
+    for (int n = 0; n < 400; ++n) c.step(s, x, y, off, cfg.dt_ms, false);  // hidden traces stationary
+    const Eigen::MatrixXd W0 = c.weights().W[1];
+    const Eigen::VectorXd b0 = c.weights().b[1];
+    // Teacher on for 20 ms: U_L relaxes toward g y / (1 + g); Vbar_L stays 0 (V* = 0).
+    const int steps = 40;
+    const double h = cfg.dt_ms, tau = cfg.tau_ms, g = cfg.g_teacher, rmax = cfg.rate_max_hz * 1e-3;
+    Eigen::Vector3d U = Eigen::Vector3d::Zero(), integral = Eigen::Vector3d::Zero();
+    Eigen::Vector3d abs_integral = Eigen::Vector3d::Zero();
+    for (int n = 0; n < steps; ++n) {
+        integral += h * U;  // the acceptance uses the start-of-step potential
+        abs_integral += h * U.cwiseAbs();
+        U += -std::expm1(-h * (1 + g) / tau) * (g * Eigen::Vector3d(1.0, -0.5, 2.0) / (1 + g) - U);
+        c.step(s, x, y, on, h, true);
+    }
+    const double k = cfg.k(), r_tau = rmax * cfg.synapse_tau_ms, span = cfg.output_span();
+    for (int i = 0; i < 3; ++i) {
+        // Events per column: r_max |p(U) - p(0)| summed over steps; each moves W_ij by
+        // eta span / (r_max S) s_j; the columns are independent.
+        const double events = rmax * abs_integral(i) / span;
+        for (int j = 0; j < 6; ++j) {
+            const double p = logistic(k * c.weights().b[0](j));
+            const double expected = eta * integral(i) * p;
+            const double second_moment = p * p + p / (2.0 * r_tau);
+            const double sd = eta * span / rmax * std::sqrt(events * second_moment / static_cast<double>(S));
+            CHECK(std::abs((c.weights().W[1](i, j) - W0(i, j)) - expected) <= 5.0 * sd);
+        }
+        const double sd_b = eta * span / rmax * std::sqrt(events / static_cast<double>(S));
+        CHECK(std::abs((c.weights().b[1](i) - b0(i)) - eta * integral(i)) <= 5.0 * sd_b);
+    }
+}
+
+TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr; the "
+          "shuffled control straddles 0",
+          "[circuit][spiking]") {
+    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nfeedback = "
+                              "'symmetric'\nhidden = [40, 40]\n");
+    cfg.task.n_test = 100;
+    const Dataset data = make_dataset(cfg.task, 1);
+    SpikingCircuit c(cfg, 1);
+    const std::vector<DerivativeCell> cells =
+        spiking_temporal_derivative_test(c, data.x_test, data.y_test, {0.2}, {20.0}, 100.0, 20, 1);
+    REQUIRE(cells.size() == 1);
+    const DerivativeCell& cell = cells[0];
+    REQUIRE(cell.cos_mean.size() == 2);
+    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
+    for (std::size_t l = 0; l < 2; ++l) {
+        CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
+        CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
+    }
+    CHECK(c.config().g_teacher == cfg.g_teacher);
+}
+
+TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats output-only; frozen stays put",
+          "[circuit][spiking]") {
+    const Run r = short_run(parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\n"), 9600);
+    CHECK(r("test_error_final") < 0.7 * r("test_error_initial"));
+    CHECK(r("test_error_final") < 0.9 * r("test_error_output_only"));
+    CHECK(r("test_error_frozen") == r("test_error_initial"));
+}
+
+TEST_CASE("task 1 full, spiking: MSE <= 35 % of initial and below output-only", "[.][long]") {
+    const Run r = short_run(parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\n"), 48000);
+    CHECK(r("test_error_final") <= 0.35 * r("test_error_initial"));
+    CHECK(r("test_error_final") < r("test_error_output_only"));
+    CHECK(r("test_error_frozen") == r("test_error_initial"));
+}
