@@ -14,7 +14,9 @@ std::string to_string(Nudge n) { return n == Nudge::twin ? "twin" : "lateral"; }
 std::string to_string(Feedback f) {
     return f == Feedback::random ? "random" : f == Feedback::learned ? "learned" : "symmetric";
 }
-std::string to_string(TaskKind t) { return t == TaskKind::teacher_student ? "teacher_student" : "two_moons"; }
+std::string to_string(TaskKind t) {
+    return t == TaskKind::teacher_student ? "teacher_student" : t == TaskKind::two_moons ? "two_moons" : "fashion_mnist";
+}
 
 namespace {
 
@@ -25,9 +27,18 @@ int positive_int(ConfigTable& t, const std::string& key, std::int64_t fallback) 
 }
 
 void read_task(ConfigTable& t, TaskConfig& c) {
-    c.kind = t.get_choice("kind", "teacher_student", {"teacher_student", "two_moons"}) == "two_moons"
-                 ? TaskKind::two_moons
-                 : TaskKind::teacher_student;
+    const std::string kind = t.get_choice("kind", "teacher_student", {"teacher_student", "two_moons", "fashion_mnist"});
+    c.kind = kind == "two_moons" ? TaskKind::two_moons : kind == "fashion_mnist" ? TaskKind::fashion_mnist : TaskKind::teacher_student;
+    if (c.kind == TaskKind::fashion_mnist) {
+        c.n_train = positive_int(t, "n_train", 60000);
+        c.n_test = positive_int(t, "n_test", 10000);
+        c.data_dir = t.get_string("data_dir", c.data_dir);
+        c.downsample = static_cast<int>(t.get_int("downsample", 1));
+        if (c.downsample != 1 && c.downsample != 2) t.fail("downsample", "must be 1 (28x28 inputs) or 2 (14x14)");
+        c.n_in = 784 / (c.downsample * c.downsample);
+        c.n_out = 10;
+        return;
+    }
     const bool moons = c.kind == TaskKind::two_moons;
     c.n_train = positive_int(t, "n_train", moons ? 1000 : 2000);
     c.n_test = positive_int(t, "n_test", 1000);
@@ -51,6 +62,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         t->finish();
     }
     const bool moons = c.task.kind == TaskKind::two_moons;
+    const bool classification = moons || c.task.kind == TaskKind::fashion_mnist;
 
     auto ct = root.table("circuit");
     const toml::value empty_table(toml::table{});
@@ -64,7 +76,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.rule_reference = t.get_choice("rule_reference", "lagged", {"lagged", "instantaneous"}) == "lagged"
                            ? RuleReference::lagged
                            : RuleReference::instantaneous;
-    std::vector<std::int64_t> hidden = t.get_int_array("hidden", {moons ? 30 : 50});
+    std::vector<std::int64_t> hidden = t.get_int_array("hidden", {moons ? 30 : classification ? 256 : 50});
     if (hidden.empty()) t.fail("hidden", "needs at least one hidden layer");
     for (auto h : hidden) {
         if (h <= 0) t.fail("hidden", "layer sizes must be positive");
@@ -94,7 +106,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.input_rate_hz = require_positive(t, "input_rate_hz", t.get_double("input_rate_hz", c.input_rate_hz));
     c.synapse_tau_ms = require_positive(t, "synapse_tau_ms", t.get_double("synapse_tau_ms", c.synapse_tau_ms));
     {
-        const std::vector<double> range = t.get_double_array("output_range", moons ? std::vector<double>{-0.5, 1.5}
+        const std::vector<double> range = t.get_double_array("output_range", classification ? std::vector<double>{-0.5, 1.5}
                                                                                   : std::vector<double>{-3.0, 3.0});
         if (range.size() != 2 || !(range[1] > range[0]))
             t.fail("output_range", "must be [lo, hi] with hi > lo (potentials spanned by the output's rate)");

@@ -15,7 +15,7 @@ namespace settle::circuit {
 enum class Mode { rate, spiking };
 enum class Nudge { twin, lateral };
 enum class Feedback { random, learned, symmetric };
-enum class TaskKind { teacher_student, two_moons };
+enum class TaskKind { teacher_student, two_moons, fashion_mnist };
 // What the plasticity rule compares the somatic rate with: the lag-matched prediction Vbar (the
 // rule of section 4) or the instantaneous V* (the single-neuron rule, which section 4 shows to
 // act as a weight decay in a circuit whose inputs switch; kept to demonstrate that).
@@ -40,6 +40,11 @@ struct TaskConfig {
     // two_moons: scikit-learn's make_moons with Gaussian noise, embedded by a random linear map
     // into n_in inputs, each rescaled to [0, 1] over the training set; 2 one-hot outputs.
     double noise = 0.1;
+    // fashion_mnist: the IDX files of dataset-fashion-mnist (any MNIST-format pair works), pixels
+    // scaled to [0, 1] as input rates, one-hot targets; `downsample` = 2 averages 2x2 blocks (14x14
+    // inputs). n_train / n_test take the first images of the training / test file.
+    std::string data_dir = "/usr/share/datasets/fashion-mnist";
+    int downsample = 1;
 };
 
 // Hinton's temporal-derivative test (SCIENCE.md section 5), run by the circuit experiment on the

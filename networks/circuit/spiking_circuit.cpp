@@ -43,7 +43,8 @@ Eigen::MatrixXd SpikingCircuit::decode(int i, const Eigen::MatrixXd& s) const {
     return (config_.output_lo + config_.output_span() * s.array()).matrix();
 }
 
-SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::string& purpose) const {
+SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::string& purpose,
+                                           Eigen::Index first_column) const {
     State s;
     const std::vector<int> n = config_.sizes();
     const double rmax = rate_max_per_ms();
@@ -54,7 +55,7 @@ SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::stri
         const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".L" + std::to_string(l));
         const double r = l == 0 ? input_rate_per_ms() : rmax;
         for (Eigen::Index j = 0; j < columns; ++j) {
-            rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(j), StreamKind::emission);
+            rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
             for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(r);
         }
         s.rng.push_back(std::move(rngs));
@@ -186,17 +187,26 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
 }
 
 Eigen::MatrixXd SpikingCircuit::test_outputs(const Eigen::MatrixXd& x) {
-    State s = rest(x.cols(), "test");
-    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(w_.W.back().rows(), x.cols());
-    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(x.cols());
+    // Blocks of columns (see RateCircuit::test_outputs); the emission streams are keyed by the
+    // global column, so the blocking does not change a spike.
+    constexpr Eigen::Index block = 256;
     const double dt = config_.dt_ms;
     const auto settle = static_cast<long>(std::ceil(config_.test_settle_ms / dt - 1e-9));
     const auto window = static_cast<long>(std::ceil(config_.test_window_ms / dt - 1e-9));
-    for (long n = 0; n < settle; ++n) step(s, x, y, gate, dt, false);
-    s.reset_counts();
-    for (long n = 0; n < window; ++n) step(s, x, y, gate, dt, false);
     const double expected_max = rate_max_per_ms() * static_cast<double>(window) * dt;
-    return decode(w_.layers() - 1, s.countU.back() / expected_max);
+    Eigen::MatrixXd out(w_.W.back().rows(), x.cols());
+    for (Eigen::Index first = 0; first < x.cols(); first += block) {
+        const Eigen::Index n = std::min(block, x.cols() - first);
+        const Eigen::MatrixXd xb = x.middleCols(first, n);
+        State s = rest(n, "test", first);
+        const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(w_.W.back().rows(), n);
+        const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(n);
+        for (long k = 0; k < settle; ++k) step(s, xb, y, gate, dt, false);
+        s.reset_counts();
+        for (long k = 0; k < window; ++k) step(s, xb, y, gate, dt, false);
+        out.middleCols(first, n) = decode(w_.layers() - 1, s.countU.back() / expected_max);
+    }
+    return out;
 }
 
 std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, const Eigen::MatrixXd& x,

@@ -87,7 +87,8 @@ public:
     // Everything at rest, no spikes in flight; the emission streams are keyed by (seed, purpose,
     // layer, column), so two states with the same purpose draw the same candidates and acceptance
     // numbers (common random numbers: used for paired teacher-on/off trials).
-    State rest(Eigen::Index columns, const std::string& purpose = "train") const;
+    // first_column offsets the stream keys (a block of a larger set of independent columns).
+    State rest(Eigen::Index columns, const std::string& purpose = "train", Eigen::Index first_column = 0) const;
 
     // Advances every column by h ms (inputs x in [0, 1], targets y, teacher gate 0/1 per column).
     // With `learn`, weights change at the channels' disagreement events (mean over columns).

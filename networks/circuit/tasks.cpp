@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "networks/mlp/dataset.hpp"
+#include "sim/error.hpp"
 #include "sim/random.hpp"
 
 namespace settle::circuit {
@@ -85,10 +87,46 @@ Dataset two_moons(const TaskConfig& t, std::uint64_t seed) {
     return d;
 }
 
+// Images as input rates (pixel / 255, optionally 2x2-averaged), one-hot targets.
+Dataset fashion_mnist(const TaskConfig& t) {
+    const mlp::DataSpec files;  // the file names of dataset-fashion-mnist
+    auto load = [&](const std::string& images, const std::string& labels, int limit, Eigen::MatrixXd& x,
+                    Eigen::MatrixXd& y, std::vector<int>& label) {
+        const std::string im = t.data_dir + "/" + images;
+        const mlp::Dataset d = mlp::load_idx_dataset(im, t.data_dir + "/" + labels, files.pixel_scale);
+        if (d.features() != 784) throw FileError(im, "expected 28x28 images, got " + std::to_string(d.features()) + " values each");
+        if (d.classes > 10) throw FileError(im, "labels must be 0..9");
+        const auto n = static_cast<Eigen::Index>(std::min<std::size_t>(d.size(), static_cast<std::size_t>(limit)));
+        const int f = t.downsample, side = 28 / f;
+        x.resize(side * side, n);
+        for (Eigen::Index j = 0; j < n; ++j)
+            for (int r = 0; r < side; ++r)
+                for (int c = 0; c < side; ++c) {
+                    double sum = 0.0;
+                    for (int a = 0; a < f; ++a)
+                        for (int b = 0; b < f; ++b) sum += d.x((r * f + a) * 28 + c * f + b, j);
+                    x(r * side + c, j) = sum / (f * f);
+                }
+        label.assign(d.y.begin(), d.y.begin() + n);
+        y = Eigen::MatrixXd::Zero(10, n);
+        for (Eigen::Index j = 0; j < n; ++j) y(label[static_cast<std::size_t>(j)], j) = 1.0;
+    };
+    Dataset d;
+    d.classification = true;
+    load(files.train_images, files.train_labels, t.n_train, d.x_train, d.y_train, d.label_train);
+    load(files.test_images, files.test_labels, t.n_test, d.x_test, d.y_test, d.label_test);
+    return d;
+}
+
 }  // namespace
 
 Dataset make_dataset(const TaskConfig& task, std::uint64_t seed) {
-    return task.kind == TaskKind::two_moons ? two_moons(task, seed) : teacher_student(task, seed);
+    switch (task.kind) {
+        case TaskKind::two_moons: return two_moons(task, seed);
+        case TaskKind::fashion_mnist: return fashion_mnist(task);
+        case TaskKind::teacher_student: break;
+    }
+    return teacher_student(task, seed);
 }
 
 double mean_squared_error(const Eigen::MatrixXd& out, const Eigen::MatrixXd& y) {

@@ -4,6 +4,8 @@
 //  - teacher_student: targets from a fixed random 2-layer tanh network, standardised.
 //  - two_moons: scikit-learn's make_moons (two interleaved half circles, Gaussian noise), embedded
 //    by a random linear map into n_in input rates; targets one-hot (1 for the class, 0 otherwise).
+//  - fashion_mnist: Fashion-MNIST images (pixel / 255, optionally 2x2-averaged) as input rates,
+//    one-hot targets; a missing file is a FileError naming the Debian package.
 #include <cstdint>
 #include <vector>
 
