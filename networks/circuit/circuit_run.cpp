@@ -108,9 +108,19 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
     bool stopped = false;
 
     // Trains one circuit; returns its final test error and fills the learning curve.
-    auto run = [&](Circuit& c, const std::string& name, std::vector<double>* curve_x, std::vector<double>* curve_y) {
-        train(c, data, cfg.presentations, seed, [&](std::int64_t done) {
-            CircuitProgress p{name, done, cfg.presentations, NAN, seconds()};
+    // Trains one circuit; returns its final test error and fills the learning curve. The training
+    // itself (without the checkpoints' test passes) is timed for the speed metrics.
+    struct TrainingCost {
+        double wall_seconds = 0.0;
+        typename Circuit::State state;
+    };
+    auto run = [&](Circuit& c, const std::string& name, std::vector<double>* curve_x, std::vector<double>* curve_y,
+                   TrainingCost* cost = nullptr) {
+        const double start = seconds();
+        double in_checkpoints = 0.0;
+        typename Circuit::State final_state = train(c, data, cfg.presentations, seed, [&](std::int64_t done) {
+            const double t_enter = seconds();
+            CircuitProgress p{name, done, cfg.presentations, NAN, t_enter};
             if (curve_x) {
                 p.test_error = test_error(data, c.test_outputs(data.x_test));
                 curve_x->push_back(static_cast<double>(done));
@@ -118,8 +128,13 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
             }
             progress(p);
             if (stop()) stopped = true;
+            in_checkpoints += seconds() - t_enter;
             return !stopped;
         });
+        if (cost) {
+            cost->wall_seconds = seconds() - start - in_checkpoints;
+            cost->state = std::move(final_state);
+        }
         return test_error(data, c.test_outputs(data.x_test));
     };
 
@@ -138,7 +153,20 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
         results.metric_series("reconstruction_error_initial", circuit.reconstruction_error(data.x_test));
     results.metric("test_error_initial", err0);
     std::vector<double> cx{0.0}, cy{err0};
-    const double err = run(circuit, "circuit", &cx, &cy);
+    TrainingCost cost;
+    const double err = run(circuit, "circuit", &cx, &cy, &cost);
+    // Speed of the training run: simulated time summed over streams per wall second of training.
+    const double simulated_s = static_cast<double>(cfg.streams) * cost.state.t * 1e-3;
+    results.metric("train_wall_seconds", cost.wall_seconds);
+    results.metric("train_simulated_seconds", simulated_s);
+    results.metric("train_simulated_seconds_per_wall_second", cost.wall_seconds > 0 ? simulated_s / cost.wall_seconds : 0.0);
+    if constexpr (std::is_same_v<Circuit, SpikingCircuit>) {
+        results.metric("train_input_spikes", cost.state.input_spikes);
+        results.metric("train_neuron_spikes", cost.state.neuron_spikes);
+        results.metric("train_synaptic_events", cost.state.synaptic_events);
+        results.metric("train_synaptic_events_per_second",
+                       cost.wall_seconds > 0 ? cost.state.synaptic_events / cost.wall_seconds : 0.0);
+    }
     results.metric("test_error_final", err);
     if (cfg.feedback == Feedback::learned)
         results.metric_series("reconstruction_error_final", circuit.reconstruction_error(data.x_test));

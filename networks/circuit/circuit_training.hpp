@@ -16,9 +16,10 @@ namespace settle::circuit {
 
 // Trains until `presentations` presentations have ended in total over config().streams streams.
 // `checkpoint(done)` is called every presentations / checkpoints presentations and at the end;
-// returning false stops training. Circuit: RateCircuit or SpikingCircuit.
+// returning false stops training. Circuit: RateCircuit or SpikingCircuit. Returns the final state
+// (one column per stream).
 template <class Circuit>
-void train(Circuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+typename Circuit::State train(Circuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
            const std::function<bool(std::int64_t)>& checkpoint) {
     const CircuitConfig& cfg = c.config();
     const int S = cfg.streams;
@@ -44,8 +45,8 @@ void train(Circuit& c, const Dataset& data, std::int64_t presentations, std::uin
             while (t >= p.end_ms) {
                 ++done;
                 if (done % every == 0 || done == presentations)
-                    if (!checkpoint(done)) return;
-                if (done >= presentations) return;
+                    if (!checkpoint(done)) return state;
+                if (done >= presentations) return state;
                 p = schedules[static_cast<std::size_t>(s)].next();
                 x.col(s) = data.x_train.col(static_cast<Eigen::Index>(p.sample));
                 y.col(s) = data.y_train.col(static_cast<Eigen::Index>(p.sample));
@@ -55,6 +56,7 @@ void train(Circuit& c, const Dataset& data, std::int64_t presentations, std::uin
         c.step(state, x, y, gate, dt, true);
     }
     if (presentations == 0) checkpoint(0);
+    return state;
 }
 
 

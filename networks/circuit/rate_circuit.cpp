@@ -151,6 +151,7 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         }
     }
     relax(s.Vbar[Ls - 1], VL, c0);
+    s.t += h;
 
     // Learned feedback populations: B_l soma nudged toward U_l (start-of-step values), Q_l learns.
     std::vector<Eigen::MatrixXd> eB;

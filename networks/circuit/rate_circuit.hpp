@@ -66,6 +66,7 @@ public:
     RateCircuit(const CircuitConfig& config, std::uint64_t seed);
 
     struct State {
+        double t = 0.0;                          // ms since rest
         std::vector<Eigen::MatrixXd> U, Vbar;  // [i]: layer i + 1, n x columns
         std::vector<Eigen::MatrixXd> UI;         // lateral nudge: [i] interneurons of hidden layer i + 1
         std::vector<Eigen::MatrixXd> UB, VbarB;  // learned feedback: [i] B population of hidden layer i + 1

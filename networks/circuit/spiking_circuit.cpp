@@ -111,12 +111,20 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
         for (Eigen::Index n = 0; n < w.inc_in.rows(); ++n) {
             double& next = s.next[0](n, j);
             while (next < t1) {
-                if (rng.uniform() < x(n, j)) w.inc_in(n, j) += std::exp(-(t1 - next) / tau_s);
+                if (rng.uniform() < x(n, j)) {
+                    w.inc_in(n, j) += std::exp(-(t1 - next) / tau_s);
+                    s.input_spikes += 1.0;
+                    s.synaptic_events += static_cast<double>(w_.W[0].rows());
+                }
                 next += rng.exponential(rin);
             }
         }
     }
     for (std::size_t i = 0; i < Ls; ++i) {
+        // Targets of one spike of layer i + 1: the next layer (somatic channel) and, for layers
+        // above the first hidden one, the feedback to the layer below (both channels).
+        const double ff_targets = i + 1 < Ls ? static_cast<double>(w_.W[i + 1].rows()) : 0.0;
+        const double fb_targets = i > 0 ? static_cast<double>(w_.W[i - 1].rows()) : 0.0;
         w.incU[i].setZero(s.U[i].rows(), S);
         w.incV[i].setZero(s.U[i].rows(), S);
         for (Eigen::Index j = 0; j < S; ++j) {
@@ -131,10 +139,14 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
                     if (su) {
                         w.incU[i](n, j) += decayed;
                         s.countU[i](n, j) += 1.0;
+                        s.neuron_spikes += 1.0;
+                        s.synaptic_events += ff_targets + fb_targets;
                     }
                     if (sv) {
                         w.incV[i](n, j) += decayed;
                         s.countV[i](n, j) += 1.0;
+                        s.neuron_spikes += 1.0;
+                        s.synaptic_events += fb_targets;
                     }
                     if (learn && su != sv) w.events.push_back({static_cast<int>(i), n, j, su ? 1.0 : -1.0});
                     next += rng.exponential(rmax);

@@ -71,6 +71,11 @@ public:
         std::vector<std::vector<CounterRng>> rng;  // [layer][column], emission streams
         std::vector<Eigen::MatrixXd> countU, countV;  // [i]: spikes of layer i + 1 since the last reset
         void reset_counts();
+        // Since rest, never reset: spikes of the inputs and of every layer's two channels, and the
+        // synaptic events they caused (each spike times the number of its targets: feedforward
+        // weights for inputs and somatic channels, feedback weights for both channels of layers
+        // above the first hidden one).
+        double input_spikes = 0.0, neuron_spikes = 0.0, synaptic_events = 0.0;
 
         // Work space of step(), kept so that a step allocates nothing.
         struct ErrorEvent {

@@ -208,6 +208,11 @@ TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats ou
     CHECK(r("test_error_final") < 0.7 * r("test_error_initial"));
     CHECK(r("test_error_final") < 0.9 * r("test_error_output_only"));
     CHECK(r("test_error_frozen") == r("test_error_initial"));
+    // Speed metrics: 9,600 presentations of U(50, 150) ms each are 960 s of simulated time (sd
+    // 2.8 s; the streams' unfinished presentations add at most 16 x 150 ms).
+    CHECK(r("train_simulated_seconds") == Approx(960.0).margin(20.0));
+    CHECK(r("train_synaptic_events") > r("train_input_spikes") * 50.0);  // every input spike reaches 50 hidden units
+    CHECK(r("train_synaptic_events_per_second") > 0.0);
 }
 
 TEST_CASE("task 1 full, spiking: MSE <= 35 % of initial and below output-only", "[.][long]") {
