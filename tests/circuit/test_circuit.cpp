@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include <Eigen/Core>
@@ -10,6 +11,8 @@
 #include "networks/circuit/circuit_run.hpp"
 #include "networks/circuit/presentation_schedule.hpp"
 #include "networks/circuit/rate_circuit.hpp"
+#include "networks/circuit/tasks.hpp"
+#include "sim/error.hpp"
 #include "tests/circuit/circuit_test_support.hpp"
 #include "sim/random.hpp"
 
@@ -263,4 +266,45 @@ TEST_CASE("task 2 full: two moons >= 95 % with random and with symmetric feedbac
         const Run r = short_run(c, 48000);
         CHECK(r("test_accuracy") >= 0.95);
     }
+}
+
+TEST_CASE("fashion_mnist task: sizes from the config, 2x2 downsampling, missing files name the package", "[circuit]") {
+    const CircuitConfig full = parse("[task]\nkind = 'fashion_mnist'\n");
+    CHECK(full.sizes() == std::vector<int>{784, 256, 10});
+    CHECK(full.output_lo == -0.5);
+    CHECK(full.output_hi == 1.5);
+    CircuitConfig half = parse("[task]\nkind = 'fashion_mnist'\ndownsample = 2\nn_train = 50\nn_test = 20\n");
+    CHECK(half.task.n_in == 196);
+    CHECK_THROWS_AS(parse("[task]\nkind = 'fashion_mnist'\ndownsample = 3\n"), ConfigError);
+    TaskConfig missing = half.task;
+    missing.data_dir = "/nonexistent/settle-test";
+    try {
+        make_dataset(missing, 1);
+        FAIL("no error for a missing data directory");
+    } catch (const FileError& e) {
+        CHECK(std::string(e.what()).find("dataset-fashion-mnist") != std::string::npos);
+    }
+    if (!std::ifstream(half.task.data_dir + "/train-images-idx3-ubyte.gz")) {
+        WARN("Fashion-MNIST not installed; the loading half of this test is skipped");
+        return;
+    }
+    const Dataset d = make_dataset(half.task, 1);
+    REQUIRE(d.x_train.rows() == 196);
+    REQUIRE(d.x_train.cols() == 50);
+    REQUIRE(d.x_test.cols() == 20);
+    CHECK(d.classification);
+    CHECK(d.x_train.minCoeff() >= 0.0);
+    CHECK(d.x_train.maxCoeff() <= 1.0);
+    CHECK((d.y_train.colwise().sum().array() == 1.0).all());
+    // A 2x2 average of the full-resolution image.
+    CircuitConfig fullsmall = full;
+    fullsmall.task.n_train = 1;
+    fullsmall.task.n_test = 1;
+    const Dataset f = make_dataset(fullsmall.task, 1);
+    const double block = (f.x_train(0, 0) + f.x_train(1, 0) + f.x_train(28, 0) + f.x_train(29, 0)) / 4.0;
+    const double block2 = (f.x_train(14 * 28 + 6, 0) + f.x_train(14 * 28 + 7, 0) + f.x_train(15 * 28 + 6, 0) +
+                           f.x_train(15 * 28 + 7, 0)) / 4.0;
+    CHECK(d.x_train(0, 0) == Approx(block));
+    CHECK(d.x_train(7 * 14 + 3, 0) == Approx(block2));
+    CHECK(d.label_train[0] == f.label_train[0]);
 }
