@@ -13,14 +13,14 @@
 //     prediction channel  accepts if u < p(Vbar)  -> rate r_max p(Vbar)
 //   so the channels differ only where U and Vbar differ: without a teacher they are identical.
 //   p = logistic for hidden layers; for the (linear, potential-valued) output layer
-//   p(U) = clamp((U - lo) / (hi - lo), 0, 1), [lo, hi] = output_range. Inputs: candidates at r_max accepted
-//   with probability x (the data's rate in [0, 1]) at candidate rate r_in (input_rate_hz: an input
-//   stands for a pool of sources, whose pooled rate sets the input's signal-to-noise ratio); one
-//   channel.
+//   p(U) = clamp((U - lo) / (hi - lo), 0, 1), [lo, hi] = output_range. Inputs: candidates at
+//   rate r_in (input_rate_hz: an input stands for a pool of sources, whose pooled rate sets its
+//   signal-to-noise ratio) accepted with probability x (the data's rate in [0, 1]); one channel.
 //
-//   Synapses: each channel is low-passed, tau_s ds/dt = -s + sum_spikes delta(t - t_k) / r_max (r_in
-//   for inputs), so E[s] = p for a constant rate; its variance is p / (2 r_max tau_s). Decoded signal: a(s) = s for hidden layers and inputs,
-//   a(s) = lo + (hi - lo) s for the output (so E[a] = U inside the clamp).
+//   Synapses: each channel is low-passed, tau_s ds/dt = -s + sum_spikes delta(t - t_k) / r_max
+//   (r_in for inputs), so E[s] = p for a constant rate and its variance is p / (2 r_max tau_s).
+//   Decoded signal: a(s) = s for hidden layers and inputs, a(s) = lo + (hi - lo) s for the output
+//   (so E[a] = U inside the clamp).
 //
 //   V*_l  = k (W_l a(s_{l-1}) + b_l)                 dendrite, driven by the layer below's somatic channel
 //   tau dU_l/dt    = -U_l + V*_l + I_l                soma
@@ -35,8 +35,14 @@
 //   a row at a time (event-driven plasticity, O(n_pre) per event); never without a teacher.
 //
 // Integration: steps of dt as in rate mode (exponential Euler for U and Vbar with inputs held over
-// the step; exact for the traces). Spikes are events in continuous time; acceptance uses the
-// start-of-step potentials and the spike's effect on traces is applied at the step's end.
+// the step). Spikes are events in continuous time: a candidate at t_k is accepted with the
+// start-of-step potentials, and its trace contribution exp(-(t_end - t_k) / tau_s) / (r_max tau_s)
+// is added at the step's end, so the traces are exact at step boundaries. The dendrites are dense
+// products of the weights with the traces at each step (cheaper than delivering every event).
+//
+// Noise (measured, README "Spiking mode"): the traces' Poisson noise enters the output's error
+// through V* and acts as a weight decay (errors in variables); r_max tau_s = 8 spikes per time
+// constant is the default trade-off between that bias and cost.
 //
 // Streams: S independent replicas (columns) share the weights; each update is divided by S.
 // Readout (test pass): output somatic spike counts in a window after settling, decoded to
