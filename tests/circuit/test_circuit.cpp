@@ -308,3 +308,13 @@ TEST_CASE("fashion_mnist task: sizes from the config, 2x2 downsampling, missing 
     CHECK(d.x_train(7 * 14 + 3, 0) == Approx(block2));
     CHECK(d.label_train[0] == f.label_train[0]);
 }
+
+TEST_CASE("task 2 narrow (10-8-2): the circuit learns features the output-only control lacks", "[.][long]") {
+    // With 30 hidden units random features already solve the moons (README, "Task 2"); with 8 they
+    // do not, so hidden learning shows. Seed 1, 96,000 presentations: 99.0 % vs 93.9 % measured.
+    CircuitConfig c = parse("[task]\nkind = 'two_moons'\n[circuit]\nhidden = [8]\n");
+    c.control_frozen = false;
+    const Run r = short_run(c, 96000);
+    CHECK(r("test_accuracy") >= 0.95);
+    CHECK(r("test_accuracy") - r("test_accuracy_output_only") >= 0.03);
+}
