@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "networks/circuit/circuit_statistics.hpp"
+#include "networks/circuit/membrane.hpp"
 #include "sim/random.hpp"
 
 namespace settle::circuit {
@@ -16,10 +17,6 @@ Eigen::MatrixXd normal_matrix(CounterRng& rng, int rows, int cols, double std) {
         for (int i = 0; i < rows; ++i) m(i, j) = std * rng.normal();
     return m;
 }
-
-// U <- U + c (D - U): the exact solution of tau dU/dt = -a (U - D) over a step with c = 1 - exp(-a h / tau).
-// U and Vbar always go through this one function, so with equal inputs they stay bitwise equal.
-void relax(Eigen::MatrixXd& U, const Eigen::MatrixXd& D, double c) { U.array() += c * (D.array() - U.array()); }
 
 }  // namespace
 
@@ -138,19 +135,8 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         relax(s.Vbar[i], Vs[i], c0);
     }
     // Output: tau dU/dt = -(1 + g m) U + V* + g m y.
-    Eigen::MatrixXd& UL = s.U[Ls - 1];
-    const Eigen::MatrixXd& VL = Vs[Ls - 1];
-    for (Eigen::Index j = 0; j < UL.cols(); ++j) {
-        const double gm = config_.g_teacher * gate(j);
-        if (gm == 0.0) {
-            UL.col(j).array() += c0 * (VL.col(j).array() - UL.col(j).array());
-        } else {
-            const double a = 1.0 + gm;
-            const double c = -std::expm1(-h * a / tau);
-            UL.col(j).array() += c * ((VL.col(j).array() + gm * y.col(j).array()) / a - UL.col(j).array());
-        }
-    }
-    relax(s.Vbar[Ls - 1], VL, c0);
+    relax_output(s.U[Ls - 1], Vs[Ls - 1], y, gate, config_.g_teacher, h, tau);
+    relax(s.Vbar[Ls - 1], Vs[Ls - 1], c0);
     s.t += h;
 
     // Learned feedback populations: B_l soma nudged toward U_l (start-of-step values), Q_l learns.

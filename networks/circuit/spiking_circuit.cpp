@@ -4,16 +4,9 @@
 #include <cmath>
 
 #include "networks/circuit/circuit_statistics.hpp"
+#include "networks/circuit/membrane.hpp"
 
 namespace settle::circuit {
-
-namespace {
-
-// Same update as the rate mode: U and Vbar go through one function, so with equal inputs they
-// stay bitwise equal.
-void relax(Eigen::MatrixXd& U, const Eigen::MatrixXd& D, double c) { U.array() += c * (D.array() - U.array()); }
-
-}  // namespace
 
 void SpikingCircuit::State::reset_counts() {
     for (auto& c : countU) c.setZero();
@@ -162,19 +155,8 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
         relax(s.U[i], w.I[i], c0);
         relax(s.Vbar[i], w.Vs[i], c0);
     }
-    Eigen::MatrixXd& UL = s.U[Ls - 1];
-    const Eigen::MatrixXd& VL = w.Vs[Ls - 1];
-    for (Eigen::Index j = 0; j < S; ++j) {
-        const double gm = config_.g_teacher * gate(j);
-        if (gm == 0.0) {
-            UL.col(j).array() += c0 * (VL.col(j).array() - UL.col(j).array());
-        } else {
-            const double a = 1.0 + gm;
-            const double c = -std::expm1(-h * a / tau);
-            UL.col(j).array() += c * ((VL.col(j).array() + gm * y.col(j).array()) / a - UL.col(j).array());
-        }
-    }
-    relax(s.Vbar[Ls - 1], VL, c0);
+    relax_output(s.U[Ls - 1], w.Vs[Ls - 1], y, gate, config_.g_teacher, h, tau);
+    relax(s.Vbar[Ls - 1], w.Vs[Ls - 1], c0);
 
     // Event-driven plasticity: only rows whose two channels disagreed change, by
     // eta c / r_max times the presynaptic signal at the start of the step (mean over columns).
