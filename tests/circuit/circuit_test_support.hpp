@@ -30,6 +30,17 @@ inline Eigen::MatrixXd uniform(CounterRng& rng, int rows, int cols) {
     return m;
 }
 
+// A 4-6-5-3 circuit with 3 streams.
+inline CircuitConfig tiny(Feedback fb) {
+    CircuitConfig c;
+    c.task.n_in = 4;
+    c.task.n_out = 3;
+    c.hidden = {6, 5};
+    c.feedback = fb;
+    c.streams = 3;
+    return c;
+}
+
 struct Run {
     InMemoryResults r;
     double operator()(const std::string& k) const { return r.scalars.at(k); }

@@ -22,15 +22,6 @@ using namespace settle::circuit::testing;
 
 namespace {
 
-CircuitConfig tiny(Feedback fb) {
-    CircuitConfig c;
-    c.task.n_in = 4;
-    c.task.n_out = 3;
-    c.hidden = {6, 5};
-    c.feedback = fb;
-    c.streams = 3;
-    return c;
-}
 
 // Presents random inputs on a clock-free schedule (per column), teacher never on, plasticity on
 // with a large eta; checks the hidden nudges after every step. Returns the largest |nudge| seen.

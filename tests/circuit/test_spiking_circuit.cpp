@@ -19,13 +19,8 @@ using namespace settle::circuit::testing;
 namespace {
 
 CircuitConfig tiny_spiking(Feedback fb) {
-    CircuitConfig c;
+    CircuitConfig c = tiny(fb);
     c.mode = Mode::spiking;
-    c.task.n_in = 4;
-    c.task.n_out = 3;
-    c.hidden = {6, 5};
-    c.feedback = fb;
-    c.streams = 3;
     return c;
 }
 
