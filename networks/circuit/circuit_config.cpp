@@ -141,6 +141,9 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         if (p < 0) tr->fail("presentations", "must be >= 0");
         c.presentations = p;
         c.checkpoints = positive_int(*tr, "checkpoints", c.checkpoints);
+        c.eta_final_fraction = tr->get_double("eta_final_fraction", c.eta_final_fraction);
+        if (!(c.eta_final_fraction > 0.0 && c.eta_final_fraction <= 1.0))
+            tr->fail("eta_final_fraction", "must be in (0, 1]");
         c.test_settle_ms = require_positive(*tr, "test_settle_ms", tr->get_double("test_settle_ms", c.test_settle_ms));
         c.test_window_ms = require_positive(*tr, "test_window_ms", tr->get_double("test_window_ms", c.test_window_ms));
         c.control_output_only = tr->get_bool("control_output_only", c.control_output_only);

@@ -99,6 +99,11 @@ struct CircuitConfig {
 
     // Training and evaluation.
     std::int64_t presentations = 48000;  // total over all streams
+    // Annealing of the feedforward learning rates (eta_hidden, eta_out): they fall geometrically
+    // with the presentations done, to this fraction of their value at the end of training (1:
+    // constant). The same factor for every synapse, set by the training protocol, and
+    // independent of the presentations' timing: not a phase signal.
+    double eta_final_fraction = 1.0;
     int checkpoints = 8;                 // test evaluations during training (learning curve)
     double test_settle_ms = 50.0;        // settling time of the test pass per input
     double test_window_ms = 500.0;       // spiking mode: output spike-count window after settling

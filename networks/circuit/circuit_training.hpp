@@ -3,6 +3,7 @@
 // presents training samples back to back on its own PresentationSchedule (random durations,
 // teacher onset at a random delay); the circuit only sees inputs, targets and the teacher gate.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -16,7 +17,8 @@ namespace settle::circuit {
 
 // Trains until `presentations` presentations have ended in total over config().streams streams.
 // `checkpoint(done)` is called every presentations / checkpoints presentations and at the end;
-// returning false stops training. Circuit: RateCircuit or SpikingCircuit. Returns the final state
+// returning false stops training. The feedforward learning rates are annealed by
+// eta_final_fraction^(done / presentations) (1 unless configured). Circuit: RateCircuit or SpikingCircuit. Returns the final state
 // (one column per stream).
 template <class Circuit>
 typename Circuit::State train(Circuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
@@ -38,6 +40,12 @@ typename Circuit::State train(Circuit& c, const Dataset& data, std::int64_t pres
     typename Circuit::State state = c.rest(S);
     std::int64_t done = 0;
     const double dt = cfg.dt_ms;
+    const double log_final = std::log(cfg.eta_final_fraction);
+    auto anneal = [&] {
+        if (presentations > 0)
+            c.set_eta_scale(std::exp(log_final * static_cast<double>(done) / static_cast<double>(presentations)));
+    };
+    anneal();
     for (std::int64_t n = 0; done < presentations; ++n) {
         const double t = static_cast<double>(n) * dt;  // no accumulated rounding
         for (int s = 0; s < S; ++s) {
@@ -47,6 +55,7 @@ typename Circuit::State train(Circuit& c, const Dataset& data, std::int64_t pres
                 if (done % every == 0 || done == presentations)
                     if (!checkpoint(done)) return state;
                 if (done >= presentations) return state;
+                anneal();
                 p = schedules[static_cast<std::size_t>(s)].next();
                 x.col(s) = data.x_train.col(static_cast<Eigen::Index>(p.sample));
                 y.col(s) = data.y_train.col(static_cast<Eigen::Index>(p.sample));

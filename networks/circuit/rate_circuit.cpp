@@ -165,7 +165,7 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
     if (!learn) return;
     const double per_column = h / static_cast<double>(x.cols());
     for (std::size_t i = 0; i < Ls; ++i) {
-        const double eta = i + 1 == Ls ? eta_out_ : eta_hidden_;
+        const double eta = eta_scale_ * (i + 1 == Ls ? eta_out_ : eta_hidden_);
         if (eta == 0.0) continue;
         w_.W[i].noalias() += (eta * per_column) * e[i] * (i == 0 ? x : r[i - 1]).transpose();
         w_.b[i] += (eta * per_column) * e[i].rowwise().sum();

@@ -105,6 +105,8 @@ public:
         eta_hidden_ = hidden;
         eta_out_ = out;
     }
+    // Multiplies eta_hidden and eta_out (the training protocol's annealing; 1 by default).
+    void set_eta_scale(double scale) { eta_scale_ = scale; }
 
 private:
     CircuitConfig config_;
@@ -113,6 +115,7 @@ private:
     std::vector<Eigen::VectorXd> c_;  // learned feedback biases
     std::vector<Eigen::MatrixXd> P_;  // lateral nudge: interneuron weights (from F_l), start at 0
     std::vector<Eigen::VectorXd> d_;
+    double eta_scale_ = 1.0;
     double eta_hidden_, eta_out_, eta_feedback_;
 };
 

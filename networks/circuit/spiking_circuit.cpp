@@ -163,7 +163,7 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
     for (const State::ErrorEvent& ev : w.events) {
         const auto i = static_cast<std::size_t>(ev.layer);
         const bool out = i + 1 == Ls;
-        const double eta = out ? eta_out_ : eta_hidden_;
+        const double eta = eta_scale_ * (out ? eta_out_ : eta_hidden_);
         if (eta == 0.0) continue;
         const double c = out ? config_.output_span() : 1.0;
         const double a = ev.sign * eta * c / (rmax * static_cast<double>(S));

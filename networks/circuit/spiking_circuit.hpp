@@ -119,6 +119,8 @@ public:
         eta_hidden_ = hidden;
         eta_out_ = out;
     }
+    // Multiplies eta_hidden and eta_out (the training protocol's annealing; 1 by default).
+    void set_eta_scale(double scale) { eta_scale_ = scale; }
     void set_teacher(double g) { config_.g_teacher = g; }
     // Emission probability per candidate of a neuron of layer index i (0-based over weight layers)
     // at potential U.
@@ -132,6 +134,7 @@ private:
     CircuitConfig config_;
     Weights w_;
     std::vector<Eigen::MatrixXd> B_;
+    double eta_scale_ = 1.0;
     double eta_hidden_, eta_out_;
     std::uint64_t seed_;
 };

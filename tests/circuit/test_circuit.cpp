@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/circuit_training.hpp"
 #include "networks/circuit/circuit_run.hpp"
 #include "networks/circuit/presentation_schedule.hpp"
 #include "networks/circuit/rate_circuit.hpp"
@@ -308,4 +309,35 @@ TEST_CASE("task 2 narrow (10-8-2): the circuit learns features the output-only c
     const Run r = short_run(c, 96000);
     CHECK(r("test_accuracy") >= 0.95);
     CHECK(r("test_accuracy") - r("test_accuracy_output_only") >= 0.03);
+}
+
+TEST_CASE("eta_final_fraction anneals the feedforward learning rates geometrically over training", "[circuit]") {
+    // Weight movement in the second half of training relative to the first: about
+    // sqrt(fraction) with annealing (the gradients change little between halves), about 1
+    // without.
+    auto halves_ratio = [](double fraction) {
+        CircuitConfig c = tiny(Feedback::random);
+        c.eta_final_fraction = fraction;
+        c.presentations = 600;
+        c.checkpoints = 2;
+        const Dataset data = make_dataset(c.task, 1);
+        RateCircuit circuit(c, 1);
+        std::vector<Weights> snapshots{circuit.weights()};
+        train(circuit, data, c.presentations, 1, [&](std::int64_t) {
+            snapshots.push_back(circuit.weights());
+            return true;
+        });
+        REQUIRE(snapshots.size() == 3);
+        double first = 0.0, second = 0.0;
+        for (std::size_t i = 0; i < snapshots[0].W.size(); ++i) {
+            first += (snapshots[1].W[i] - snapshots[0].W[i]).norm();
+            second += (snapshots[2].W[i] - snapshots[1].W[i]).norm();
+        }
+        return second / first;
+    };
+    const double constant = halves_ratio(1.0), annealed = halves_ratio(1e-4);
+    CHECK(constant > 0.3);
+    CHECK(annealed < 0.1 * constant);  // sqrt(1e-4) = 0.01 x constant up to the gradients' change
+    CHECK(annealed > 0.001 * constant);
+    CHECK_THROWS_WITH(parse("[training]\neta_final_fraction = 0\n"), Catch::Contains("eta_final_fraction"));
 }
