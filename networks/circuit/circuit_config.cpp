@@ -114,6 +114,15 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.output_hi = range[1];
     }
     if (c.mode == Mode::spiking) {
+        // Spiking-mode defaults of the input schedule and the test pass (the keys still override
+        // them). A signal reaches the output through one synaptic low-pass of tau_s per weight
+        // layer, not through the somas' 5 ms alone: with the rate mode's onsets (20-50 ms) the
+        // teacher meets an output still driven partly by the previous sample, and the rule then
+        // regresses the new target on stale presynaptic traces, which shrinks the weights (README,
+        // "Spiking mode"). Two 20 ms stages are 91 % settled at 4 tau_s.
+        const double ts = c.synapse_tau_ms;
+        c.schedule = ScheduleConfig{5.0 * ts + 50.0, 5.0 * ts + 150.0, 4.0 * ts, 5.0 * ts};
+        c.test_settle_ms = 150.0;
         if (c.nudge == Nudge::lateral)
             t.fail("nudge", "\"lateral\" is implemented in rate mode only; the spiking mode has \"twin\"");
         if (c.feedback == Feedback::learned)

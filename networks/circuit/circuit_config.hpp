@@ -23,7 +23,8 @@ enum class RuleReference { lagged, instantaneous };
 
 // Clock-free presentation schedule: samples back to back, each held for a duration drawn
 // uniformly from [duration_min_ms, duration_max_ms]; the teacher comes on at a delay drawn
-// uniformly from [onset_min_ms, onset_max_ms] after the presentation starts (ms).
+// uniformly from [onset_min_ms, onset_max_ms] after the presentation starts (ms). The defaults
+// are the rate mode's; spiking mode's are later (parse_circuit_config: 4-5 tau_s onsets).
 struct ScheduleConfig {
     double duration_min_ms = 50.0, duration_max_ms = 150.0;
     double onset_min_ms = 20.0, onset_max_ms = 50.0;
@@ -85,8 +86,10 @@ struct CircuitConfig {
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)
     // Spiking mode (spiking_circuit.hpp).
-    double rate_max_hz = 400.0;   // candidate rate of every neuron's thinning (maximum rate), Hz
-    double input_rate_hz = 400.0; // input layer: rate of a source at x = 1 (a population of sources pooled), Hz
+    // A unit stands for a small pool of neurons (4 at 400 Hz each): its rate sets the traces'
+    // signal-to-noise ratio, and the noise acts as a weight decay (spiking_circuit.hpp).
+    double rate_max_hz = 1600.0;   // candidate rate of every neuron's thinning (maximum rate), Hz
+    double input_rate_hz = 1600.0; // input layer: rate of a source at x = 1 (a population of sources pooled), Hz
     double synapse_tau_ms = 20.0; // low-pass of every spike train, ms
     // Output emission p(U) = clamp((U - lo) / (hi - lo), 0, 1): the potentials the output's rate
     // spans. Default [-3, 3] for standardised regression targets, [-0.5, 1.5] for one-hot ones.
@@ -105,7 +108,7 @@ struct CircuitConfig {
     // independent of the presentations' timing: not a phase signal.
     double eta_final_fraction = 1.0;
     int checkpoints = 8;                 // test evaluations during training (learning curve)
-    double test_settle_ms = 50.0;        // settling time of the test pass per input
+    double test_settle_ms = 50.0;        // settling time of the test pass per input (spiking mode: 150)
     double test_window_ms = 500.0;       // spiking mode: output spike-count window after settling
     bool control_output_only = true;     // also train with hidden plasticity off
     bool control_frozen = true;          // also run with all plasticity off

@@ -40,9 +40,11 @@
 // is added at the step's end, so the traces are exact at step boundaries. The dendrites are dense
 // products of the weights with the traces at each step (cheaper than delivering every event).
 //
-// Noise (measured, README "Spiking mode"): the traces' Poisson noise enters the output's error
-// through V* and acts as a weight decay (errors in variables); r_max tau_s = 8 spikes per time
-// constant is the default trade-off between that bias and cost.
+// Noise and lag (measured, README "Spiking mode"): the traces' Poisson noise enters the output's
+// error through V* and acts as a weight decay (errors in variables); r_max tau_s = 32 spikes per
+// time constant (1600 Hz, 20 ms) is the default trade-off between that bias and cost. The traces
+// also delay the feedforward sweep by about tau_s per layer, so the spiking mode's default
+// teacher onsets come later (circuit_config.cpp).
 //
 // Streams: S independent replicas (columns) share the weights; each update is divided by S.
 // Readout (test pass): output somatic spike counts in a window after settling, decoded to

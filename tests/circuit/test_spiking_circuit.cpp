@@ -132,6 +132,7 @@ TEST_CASE("spiking rule: the expected output-weight change equals the rate rule 
     CircuitConfig cfg = tiny_spiking(Feedback::random);
     cfg.hidden = {6};
     cfg.g_teacher = 1.0;
+    cfg.lambda = 0.0;  // no feedback nudge: the hidden traces stay stationary while the teacher is on
     const double eta = 1e-9;  // weights stay ~0: potentials remain deterministic
     cfg.eta_hidden = 0.0;
     cfg.eta_out = eta;
@@ -153,22 +154,33 @@ TEST_CASE("spiking rule: the expected output-weight change equals the rate rule 
     const double h = cfg.dt_ms, tau = cfg.tau_ms, g = cfg.g_teacher, rmax = cfg.rate_max_hz * 1e-3;
     Eigen::Vector3d U = Eigen::Vector3d::Zero(), integral = Eigen::Vector3d::Zero();
     Eigen::Vector3d abs_integral = Eigen::Vector3d::Zero();
+    Eigen::MatrixXd abs_U(3, steps);  // start-of-step |U| per step
     for (int n = 0; n < steps; ++n) {
         integral += h * U;  // the acceptance uses the start-of-step potential
         abs_integral += h * U.cwiseAbs();
+        for (int i = 0; i < 3; ++i) abs_U(i, n) = std::abs(U(i));
         U += -std::expm1(-h * (1 + g) / tau) * (g * Eigen::Vector3d(1.0, -0.5, 2.0) / (1 + g) - U);
         c.step(s, x, y, on, h, true);
     }
     const double k = cfg.k(), r_tau = rmax * cfg.synapse_tau_ms, span = cfg.output_span();
     for (int i = 0; i < 3; ++i) {
-        // Events per column: r_max |p(U) - p(0)| summed over steps; each moves W_ij by
-        // eta span / (r_max S) s_j; the columns are independent.
+        // Events per column: a Poisson process of intensity r_max |p(U) - p(0)|, independent of
+        // the hidden traces (W = 0); each moves W_ij by eta span / (r_max S) s_j(t_k). The columns
+        // are independent; within a column the events see one trace, whose covariance is
+        // p / (2 r tau_s) exp(-|t - t'| / tau_s), so Var(sum_k s(t_k)) = E[N] E[s^2] + the
+        // double integral of the intensities against that covariance.
         const double events = rmax * abs_integral(i) / span;
+        double pairs = 0.0;  // sum over step pairs of intensity x intensity x correlation
+        for (int n = 0; n < steps; ++n)
+            for (int m = 0; m < steps; ++m)
+                pairs += (rmax * h * abs_U(i, n) / span) * (rmax * h * abs_U(i, m) / span) *
+                         std::exp(-std::abs(n - m) * h / cfg.synapse_tau_ms);
         for (int j = 0; j < 6; ++j) {
             const double p = logistic(k * c.weights().b[0](j));
             const double expected = eta * integral(i) * p;
-            const double second_moment = p * p + p / (2.0 * r_tau);
-            const double sd = eta * span / rmax * std::sqrt(events * second_moment / static_cast<double>(S));
+            const double var_s = p / (2.0 * r_tau);
+            const double var_sum = events * (p * p + var_s) + pairs * var_s;
+            const double sd = eta * span / rmax * std::sqrt(var_sum / static_cast<double>(S));
             CHECK(std::abs((c.weights().W[1](i, j) - W0(i, j)) - expected) <= 5.0 * sd);
         }
         const double sd_b = eta * span / rmax * std::sqrt(events / static_cast<double>(S));
@@ -203,9 +215,9 @@ TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats ou
     CHECK(r("test_error_final") < 0.7 * r("test_error_initial"));
     CHECK(r("test_error_final") < 0.9 * r("test_error_output_only"));
     CHECK(r("test_error_frozen") == r("test_error_initial"));
-    // Speed metrics: 9,600 presentations of U(50, 150) ms each are 960 s of simulated time (sd
-    // 2.8 s; the streams' unfinished presentations add at most 16 x 150 ms).
-    CHECK(r("train_simulated_seconds") == Approx(960.0).margin(20.0));
+    // Speed metrics: 9,600 presentations of U(150, 250) ms each (spiking defaults) are 1,920 s of
+    // simulated time (sd 2.8 s; the streams' unfinished presentations add at most 16 x 250 ms).
+    CHECK(r("train_simulated_seconds") == Approx(1920.0).margin(20.0));
     CHECK(r("train_synaptic_events") > r("train_input_spikes") * 50.0);  // every input spike reaches 50 hidden units
     CHECK(r("train_synaptic_events_per_second") > 0.0);
 }
