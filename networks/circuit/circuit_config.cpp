@@ -113,6 +113,13 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.output_lo = range[0];
         c.output_hi = range[1];
     }
+    {
+        const std::vector<double> range = t.get_double_array("feedback_range", {c.feedback_lo, c.feedback_hi});
+        if (range.size() != 2 || !(range[1] > range[0]))
+            t.fail("feedback_range", "must be [lo, hi] with hi > lo (potentials spanned by the feedback units' rate)");
+        c.feedback_lo = range[0];
+        c.feedback_hi = range[1];
+    }
     if (c.mode == Mode::spiking) {
         // Spiking-mode defaults of the input schedule and the test pass (the keys still override
         // them). A signal reaches the output through one synaptic low-pass of tau_s per weight
@@ -125,8 +132,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.test_settle_ms = 150.0;
         if (c.nudge == Nudge::lateral)
             t.fail("nudge", "\"lateral\" is implemented in rate mode only; the spiking mode has \"twin\"");
-        if (c.feedback == Feedback::learned)
-            t.fail("feedback", "\"learned\" is implemented in rate mode only; the spiking mode has \"random\" and \"symmetric\"");
         if (c.rule_reference == RuleReference::instantaneous)
             t.fail("rule_reference", "\"instantaneous\" is implemented in rate mode only");
     }

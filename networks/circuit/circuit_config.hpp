@@ -95,6 +95,10 @@ struct CircuitConfig {
     // spans. Default [-3, 3] for standardised regression targets, [-0.5, 1.5] for one-hot ones.
     double output_lo = -3.0, output_hi = 3.0;
     double output_span() const { return output_hi - output_lo; }
+    // Learned feedback in spiking mode: the feedback units' emission p(U_B) = clamp((U_B - lo) /
+    // (hi - lo), 0, 1), [lo, hi] = feedback_range: the hidden potentials they reconstruct.
+    double feedback_lo = -8.0, feedback_hi = 8.0;
+    double feedback_span() const { return feedback_hi - feedback_lo; }
 
     ScheduleConfig schedule;
     TaskConfig task;

@@ -182,15 +182,20 @@ void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd
         }
 }
 
-std::vector<double> RateCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
+std::vector<double> feedback_reconstruction_error(const Weights& w, double k, const std::vector<Eigen::MatrixXd>& Q,
+                                                  const std::vector<Eigen::VectorXd>& c, const Eigen::MatrixXd& x) {
     std::vector<double> out;
-    if (config_.feedback != Feedback::learned) return out;
-    const StaticPass p = static_forward(w_, config_.k(), x);
-    for (std::size_t i = 0; i < B_.size(); ++i) {
-        const Eigen::MatrixXd rec = config_.k() * ((B_[i] * p.r[i + 1]).colwise() + c_[i]);
+    const StaticPass p = static_forward(w, k, x);
+    for (std::size_t i = 0; i < Q.size(); ++i) {
+        const Eigen::MatrixXd rec = k * ((Q[i] * p.r[i + 1]).colwise() + c[i]);
         out.push_back((rec - p.U[i]).array().square().mean());
     }
     return out;
+}
+
+std::vector<double> RateCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
+    if (config_.feedback != Feedback::learned) return {};
+    return feedback_reconstruction_error(w_, config_.k(), B_, c_, x);
 }
 
 std::vector<Eigen::MatrixXd> RateCircuit::derivatives(const State& s, const Eigen::MatrixXd& x,

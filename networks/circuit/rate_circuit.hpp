@@ -59,6 +59,10 @@ namespace settle::circuit {
 // (seed, "circuit.W<l>"); fixed random feedback B_l ~ N(0, (feedback_scale / sqrt(n_l))^2).
 Weights initial_weights(const CircuitConfig& config, std::uint64_t seed);
 std::vector<Eigen::MatrixXd> initial_feedback(const CircuitConfig& config, std::uint64_t seed);
+// Learned feedback's reconstruction error per hidden layer: mean squared error of k (Q_l r_{l+1} +
+// c_l) against U_l on the static network's activities for inputs x (both modes).
+std::vector<double> feedback_reconstruction_error(const Weights& w, double k, const std::vector<Eigen::MatrixXd>& Q,
+                                                  const std::vector<Eigen::VectorXd>& c, const Eigen::MatrixXd& x);
 
 class RateCircuit {
 public:

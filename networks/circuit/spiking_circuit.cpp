@@ -19,7 +19,19 @@ SpikingCircuit::SpikingCircuit(const CircuitConfig& config, std::uint64_t seed)
       B_(initial_feedback(config, seed)),
       eta_hidden_(config.eta_hidden),
       eta_out_(config.eta_out),
-      seed_(seed) {}
+      eta_feedback_(config.eta_feedback),
+      seed_(seed) {
+    for (const auto& B : B_) c_.push_back(Eigen::VectorXd::Zero(B.rows()));
+}
+
+std::vector<double> SpikingCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
+    if (config_.feedback != Feedback::learned) return {};
+    return feedback_reconstruction_error(w_, config_.k(), B_, c_, x);
+}
+
+double SpikingCircuit::feedback_acceptance(double U) const {
+    return std::clamp((U - config_.feedback_lo) / config_.feedback_span(), 0.0, 1.0);
+}
 
 Eigen::MatrixXd SpikingCircuit::feedback_matrix(int i) const {
     if (config_.feedback == Feedback::symmetric) return w_.W[static_cast<std::size_t>(i + 1)].transpose();
@@ -56,6 +68,20 @@ SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::stri
         if (l == 0) continue;
         for (auto* m : {&s.U, &s.Vbar, &s.sU, &s.sV, &s.countU, &s.countV}) m->push_back(Eigen::MatrixXd::Zero(n[l], columns));
     }
+    if (config_.feedback == Feedback::learned)
+        for (std::size_t l = 1; l + 1 < n.size(); ++l) {
+            std::vector<CounterRng> rngs;
+            Eigen::MatrixXd next(n[l], columns);
+            const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".B" + std::to_string(l));
+            for (Eigen::Index j = 0; j < columns; ++j) {
+                rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
+                for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(rmax);
+            }
+            s.rngB.push_back(std::move(rngs));
+            s.nextB.push_back(std::move(next));
+            s.UB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+            s.VbarB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+        }
     return s;
 }
 
@@ -141,10 +167,40 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
                         s.neuron_spikes += 1.0;
                         s.synaptic_events += fb_targets;
                     }
-                    if (learn && su != sv) w.events.push_back({static_cast<int>(i), n, j, su ? 1.0 : -1.0});
+                    if (learn && su != sv) w.events.push_back({static_cast<int>(i), false, n, j, su ? 1.0 : -1.0});
                     next += rng.exponential(rmax);
                 }
             }
+        }
+    }
+    // Learned feedback populations: dendrites from the start-of-step traces of the layer above,
+    // spikes by thinning (they reach no other neuron: they drive Q_l's rule), somas coupled to
+    // F_l's start-of-step potentials. They only serve learning (the nudge is Q_l applied to the
+    // channels' difference), so a frozen circuit skips them.
+    if (learn && config_.feedback == Feedback::learned) {
+        w.preB.resize(Ls - 1);
+        w.VsB.resize(Ls - 1);
+        for (std::size_t i = 0; i + 1 < Ls; ++i) {
+            w.preB[i] = decode(static_cast<int>(i + 1), s.sU[i + 1]);
+            w.VsB[i].noalias() = B_[i] * w.preB[i];
+            w.VsB[i] = k * (w.VsB[i].colwise() + c_[i]);
+            for (Eigen::Index j = 0; j < S; ++j) {
+                CounterRng& rng = s.rngB[i][static_cast<std::size_t>(j)];
+                for (Eigen::Index n = 0; n < s.UB[i].rows(); ++n) {
+                    double& next = s.nextB[i](n, j);
+                    while (next < t1) {
+                        const double u = rng.uniform(), Un = s.UB[i](n, j), Vn = s.VbarB[i](n, j);
+                        const bool su = u < feedback_acceptance(Un);
+                        const bool sv = Un == Vn ? su : u < feedback_acceptance(Vn);
+                        s.neuron_spikes += static_cast<double>(su) + static_cast<double>(sv);
+                        if (learn && su != sv) w.events.push_back({static_cast<int>(i), true, n, j, su ? 1.0 : -1.0});
+                        next += rng.exponential(rmax);
+                    }
+                }
+            }
+            const double gB = config_.g_feedback, aB = 1.0 + gB, cB = -std::expm1(-h * aB / tau);
+            s.UB[i].array() += cB * ((w.VsB[i].array() + gB * s.U[i].array()) / aB - s.UB[i].array());
+            relax(s.VbarB[i], w.VsB[i], -std::expm1(-h / tau));
         }
     }
 
@@ -162,6 +218,13 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
     // eta c / r_max times the presynaptic signal at the start of the step (mean over columns).
     for (const State::ErrorEvent& ev : w.events) {
         const auto i = static_cast<std::size_t>(ev.layer);
+        if (ev.feedback) {  // Q_l, c_l: the same rule, eta_feedback, c = the feedback range
+            if (eta_feedback_ == 0.0) continue;
+            const double a = ev.sign * eta_feedback_ * config_.feedback_span() / (rmax * static_cast<double>(S));
+            B_[i].row(ev.neuron).noalias() += a * w.preB[i].col(ev.column).transpose();
+            c_[i](ev.neuron) += a;
+            continue;
+        }
         const bool out = i + 1 == Ls;
         const double eta = eta_scale_ * (out ? eta_out_ : eta_hidden_);
         if (eta == 0.0) continue;

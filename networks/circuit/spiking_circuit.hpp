@@ -40,6 +40,17 @@
 // is added at the step's end, so the traces are exact at step boundaries. The dendrites are dense
 // products of the weights with the traces at each step (cheaper than delivering every event).
 //
+// Learned feedback (`learned`, difference target propagation by dynamics, as in rate mode): per
+// hidden layer a feedback population B_l of two-compartment units,
+//   V*_B = k (Q_l a(s^U_{l+1}) + c_l)    dendrite, driven by layer l+1's somatic channel
+//   tau dU_B/dt = -U_B + V*_B + g_B (U_l - U_B)   soma coupled to F_l's potential (a conductance,
+//   like the teacher's: the one signal here that is not a spike train); tau dVbar_B/dt = -Vbar_B + V*_B
+// emitting two channels with p_B(U) = clamp((U - lo) / (hi - lo)), [lo, hi] = feedback_range, and
+// learning Q_l, c_l at their disagreement events with the same rule (c = hi - lo, eta_feedback),
+// so Q_l learns to reconstruct U_l from layer l+1's spikes, always (teacher or not). The nudge is
+// B_l's dendritic prediction driven by each of layer l+1's two channels, their difference:
+// I_l = lambda k Q_l (a(s^U_{l+1}) - a(s^Vbar_{l+1})), exactly zero without a teacher.
+//
 // Noise and lag (measured, README "Spiking mode"): the traces' Poisson noise enters the output's
 // error through V* and acts as a weight decay (errors in variables); r_max tau_s = 32 spikes per
 // time constant (1600 Hz, 20 ms) is the default trade-off between that bias and cost. The traces
@@ -50,7 +61,7 @@
 // Readout (test pass): output somatic spike counts in a window after settling, decoded to
 // potentials by U = lo + (hi - lo) count / (r_max T).
 //
-// Not supported in spiking mode (config errors): `lateral` nudge and `learned` feedback.
+// Not supported in spiking mode (config error): the `lateral` nudge.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -78,6 +89,9 @@ public:
         std::vector<Eigen::MatrixXd> next;     // [0]: inputs, [i + 1]: layer i + 1; next candidate time
         std::vector<std::vector<CounterRng>> rng;  // [layer][column], emission streams
         std::vector<Eigen::MatrixXd> countU, countV;  // [i]: spikes of layer i + 1 since the last reset
+        // Learned feedback: [i] the feedback population of hidden layer i + 1.
+        std::vector<Eigen::MatrixXd> UB, VbarB, nextB;
+        std::vector<std::vector<CounterRng>> rngB;
         void reset_counts();
         // Since rest, never reset: spikes of the inputs and of every layer's two channels, and the
         // synaptic events they caused (each spike times the number of its targets: feedforward
@@ -87,12 +101,13 @@ public:
 
         // Work space of step(), kept so that a step allocates nothing.
         struct ErrorEvent {
-            int layer;
+            int layer;  // weight layer, or the hidden layer's feedback population if `feedback`
+            bool feedback;
             Eigen::Index neuron, column;
             double sign;  // +1: the somatic channel spiked alone, -1: the prediction channel alone
         };
         struct Scratch {
-            std::vector<Eigen::MatrixXd> pre, Vs, I, incU, incV;
+            std::vector<Eigen::MatrixXd> pre, Vs, I, incU, incV, preB, VsB;
             Eigen::MatrixXd inc_in, e;
             std::vector<ErrorEvent> events;
         } scratch;
@@ -116,7 +131,8 @@ public:
     Weights& weights() { return w_; }
     const Weights& weights() const { return w_; }
     Eigen::MatrixXd feedback_matrix(int i) const;
-    std::vector<double> reconstruction_error(const Eigen::MatrixXd&) const { return {}; }
+    // Learned feedback: see RateCircuit::reconstruction_error (empty for other feedback).
+    std::vector<double> reconstruction_error(const Eigen::MatrixXd& x) const;
     void set_eta(double hidden, double out) {
         eta_hidden_ = hidden;
         eta_out_ = out;
@@ -135,10 +151,12 @@ public:
 private:
     CircuitConfig config_;
     Weights w_;
-    std::vector<Eigen::MatrixXd> B_;
+    std::vector<Eigen::MatrixXd> B_;  // random feedback; Q_l (initially random) for learned feedback
+    std::vector<Eigen::VectorXd> c_;  // learned feedback biases
     double eta_scale_ = 1.0;
-    double eta_hidden_, eta_out_;
+    double eta_hidden_, eta_out_, eta_feedback_;
     std::uint64_t seed_;
+    double feedback_acceptance(double U) const;
 };
 
 // Hinton's temporal-derivative test in spiking mode. For every input (column of x), `trials`

@@ -66,9 +66,20 @@ TEST_CASE("circuit config: defaults per task, strict keys, unimplemented modes r
     CHECK(moons.eta_hidden == 1e-2);
     CHECK_THROWS_AS(parse("[circuit]\nlamda = 1.0\n"), ConfigError);
     CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\nnudge = 'lateral'\n"), ConfigError);
-    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\nfeedback = 'learned'\n"), ConfigError);
+    CHECK(parse("[circuit]\nmode = 'spiking'\nfeedback = 'learned'\n").feedback == Feedback::learned);
+    CHECK_THROWS_WITH(parse("[circuit]\nfeedback_range = [2.0, -2.0]\n"), Catch::Contains("feedback_range"));
     CHECK_THROWS_AS(parse("[circuit]\noutput_range = [1.0, 0.0]\n"), ConfigError);
-    CHECK(parse("[circuit]\nmode = 'spiking'\n").mode == Mode::spiking);
+    // Spiking mode: later teacher onsets (4-5 tau_s) and a longer test settling by default; keys
+    // still override.
+    const CircuitConfig spk = parse("[circuit]\nmode = 'spiking'\nsynapse_tau_ms = 10.0\n");
+    CHECK(spk.mode == Mode::spiking);
+    CHECK(spk.schedule.onset_min_ms == 40.0);
+    CHECK(spk.schedule.onset_max_ms == 50.0);
+    CHECK(spk.schedule.duration_min_ms == 100.0);
+    CHECK(spk.schedule.duration_max_ms == 200.0);
+    CHECK(spk.test_settle_ms == 150.0);
+    CHECK(parse("[circuit]\nmode = 'spiking'\n[schedule]\nonset_min_ms = 30.0\n").schedule.onset_min_ms == 30.0);
+    CHECK(parse("").schedule.onset_max_ms == 50.0);
     CHECK_THROWS_AS(parse("[schedule]\nonset_max_ms = 80.0\n"), ConfigError);
 }
 
