@@ -227,7 +227,7 @@ TEST_CASE("task 2 short: two moons", "[circuit]") {
 }
 
 TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with back-prop above 0.95 in both hidden "
-          "layers; the shuffled control straddles 0",
+          "layers, the shuffled control straddles 0",
           "[circuit]") {
     CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nfeedback = 'symmetric'\nhidden = [40, 40]\n");
     cfg.task.n_test = 100;
@@ -247,7 +247,7 @@ TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with 
 
 // Full-length acceptance runs (issue 6, tasks 1, 2 and 4 in rate mode): hidden from the default
 // run by the "." tag, registered as one ctest with label `long` (tests/circuit/CMakeLists.txt).
-TEST_CASE("task 1 full: MSE <= 20 % of initial and <= 0.8 x output-only; all off stays; fixed vs random durations "
+TEST_CASE("task 1 full: MSE <= 20 % of initial and <= 0.8 x output-only, all off stays, fixed vs random durations "
           "within 15 %",
           "[.][long]") {
     const CircuitConfig c = parse("[task]\nkind = 'teacher_student'\n");

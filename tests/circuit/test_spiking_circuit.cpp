@@ -211,7 +211,7 @@ TEST_CASE("spiking rule: the expected output-weight change equals the rate rule 
     }
 }
 
-TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr; the "
+TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr, the "
           "shuffled control straddles 0",
           "[circuit][spiking]") {
     CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nfeedback = "
@@ -232,7 +232,7 @@ TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last h
     CHECK(c.config().g_teacher == cfg.g_teacher);
 }
 
-TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats output-only; frozen stays put",
+TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats output-only, frozen stays put",
           "[circuit][spiking]") {
     // A 200 ms readout window (default 500) keeps the five test passes short.
     const Run r = short_run(

@@ -150,7 +150,7 @@ TEST_CASE("With an exact inverse, DTP's lower target is the true preimage", "[dt
     }
 }
 
-TEST_CASE("DTP targets equal the activity when the top target does; TP's do not", "[dtp][tp]") {
+TEST_CASE("DTP targets equal the activity when the top target does, TP's do not", "[dtp][tp]") {
     const Mlp<double> net = random_net<double>({4, 6, 5, 5, 3}, 31);
     const Mat<double> x = random_input<double>(4, 6, 32);
     Activations<double> a;
