@@ -96,7 +96,12 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.w_init_out = require_non_negative(t, "w_init_out", t.get_double("w_init_out", c.w_init_out));
     c.g_feedback = require_non_negative(t, "g_feedback", t.get_double("g_feedback", c.g_feedback));
     c.eta_feedback = require_non_negative(t, "eta_feedback", t.get_double("eta_feedback", c.eta_feedback));
-    c.eta_interneuron = require_non_negative(t, "eta_interneuron", t.get_double("eta_interneuron", c.eta_interneuron));
+    // Spiking mode: the interneurons' error carries the spike trains' noise, and an LMS rule's
+    // stochastic misadjustment grows with eta times the summed presynaptic power times the
+    // noise's correlation time (tau_s): 1e-2 lets P wander as far as the feedback it should
+    // cancel on 50 presynaptic units (README, "Spiking mode").
+    c.eta_interneuron = require_non_negative(
+        t, "eta_interneuron", t.get_double("eta_interneuron", c.mode == Mode::spiking ? 3e-4 : c.eta_interneuron));
     c.centre_init = t.get_bool("centre_init", c.centre_init);
     c.feedback_scale = require_non_negative(t, "feedback_scale", t.get_double("feedback_scale", c.feedback_scale));
     c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));
@@ -120,6 +125,14 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         c.feedback_lo = range[0];
         c.feedback_hi = range[1];
     }
+    {
+        const std::vector<double> range = t.get_double_array("interneuron_range", {c.interneuron_lo, c.interneuron_hi});
+        if (range.size() != 2 || !(range[1] > range[0]))
+            t.fail("interneuron_range",
+                   "must be [lo, hi] with hi > lo (feedback potentials spanned by the interneurons' rate)");
+        c.interneuron_lo = range[0];
+        c.interneuron_hi = range[1];
+    }
     if (c.mode == Mode::spiking) {
         // Spiking-mode defaults of the input schedule and the test pass (the keys still override
         // them). A signal reaches the output through one synaptic low-pass of tau_s per weight
@@ -130,8 +143,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         const double ts = c.synapse_tau_ms;
         c.schedule = ScheduleConfig{5.0 * ts + 50.0, 5.0 * ts + 150.0, 4.0 * ts, 5.0 * ts};
         c.test_settle_ms = 150.0;
-        if (c.nudge == Nudge::lateral)
-            t.fail("nudge", "\"lateral\" is implemented in rate mode only; the spiking mode has \"twin\"");
         if (c.rule_reference == RuleReference::instantaneous)
             t.fail("rule_reference", "\"instantaneous\" is implemented in rate mode only");
     }

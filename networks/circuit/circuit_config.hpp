@@ -81,7 +81,7 @@ struct CircuitConfig {
     bool centre_init = false;
     double g_feedback = 0.3;      // learned feedback: nudge of B_l's soma toward F_l, units of g_L + g_D
     double eta_feedback = 5e-3;   // learned feedback: learning rate of Q_l, 1/ms
-    double eta_interneuron = 1e-2;  // lateral nudge: learning rate of the interneurons, 1/ms
+    double eta_interneuron = 1e-2;  // lateral nudge: learning rate of the interneurons, 1/ms (spiking: 3e-4)
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
     int streams = 16;             // asynchronous input streams sharing weights (mean update)
@@ -99,6 +99,11 @@ struct CircuitConfig {
     // (hi - lo), 0, 1), [lo, hi] = feedback_range: the hidden potentials they reconstruct.
     double feedback_lo = -8.0, feedback_hi = 8.0;
     double feedback_span() const { return feedback_hi - feedback_lo; }
+    // Lateral nudge in spiking mode: the interneurons' emission p(U_I) = clamp((U_I - lo) / (hi -
+    // lo), 0, 1), [lo, hi] = interneuron_range: the feedback potentials k G a they predict. A
+    // narrower range means less decoded noise (span^2 p / (2 r_max tau_s)) but more clamping.
+    double interneuron_lo = -1.0, interneuron_hi = 1.0;
+    double interneuron_span() const { return interneuron_hi - interneuron_lo; }
 
     ScheduleConfig schedule;
     TaskConfig task;

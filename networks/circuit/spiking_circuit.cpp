@@ -21,7 +21,13 @@ SpikingCircuit::SpikingCircuit(const CircuitConfig& config, std::uint64_t seed)
       eta_out_(config.eta_out),
       eta_feedback_(config.eta_feedback),
       seed_(seed) {
-    for (const auto& B : B_) c_.push_back(Eigen::VectorXd::Zero(B.rows()));
+    for (const auto& B : B_) {
+        c_.push_back(Eigen::VectorXd::Zero(B.rows()));
+        if (config_.nudge == Nudge::lateral) {
+            P_.push_back(Eigen::MatrixXd::Zero(B.rows(), B.rows()));
+            d_.push_back(Eigen::VectorXd::Zero(B.rows()));
+        }
+    }
 }
 
 std::vector<double> SpikingCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
@@ -31,6 +37,44 @@ std::vector<double> SpikingCircuit::reconstruction_error(const Eigen::MatrixXd& 
 
 double SpikingCircuit::feedback_acceptance(double U) const {
     return std::clamp((U - config_.feedback_lo) / config_.feedback_span(), 0.0, 1.0);
+}
+
+double SpikingCircuit::interneuron_acceptance(double U) const {
+    return std::clamp((U - config_.interneuron_lo) / config_.interneuron_span(), 0.0, 1.0);
+}
+
+void SpikingCircuit::compute_nudge(const State& s, std::size_t i, Eigen::MatrixXd& I, Eigen::MatrixXd* eI,
+                                   Eigen::MatrixXd& work) const {
+    const double k = config_.k();
+    const bool symmetric = config_.feedback == Feedback::symmetric;
+    if (config_.nudge == Nudge::lateral) {
+        // k G a(s^U_{l+1}) minus the interneurons' decoded output.
+        work = decode(static_cast<int>(i + 1), s.sU[i + 1]);
+        if (symmetric)
+            I.noalias() = w_.W[i + 1].transpose() * work;
+        else
+            I.noalias() = B_[i] * work;
+        I = k * I - (config_.interneuron_lo + config_.interneuron_span() * s.sI[i].array()).matrix();
+        if (eI) *eI = I;
+        I *= config_.lambda;
+        return;
+    }
+    // decode is affine, so the difference of the decoded channels is decode's slope times the
+    // difference of the traces: exactly zero when the two channels carried the same spikes.
+    const double slope = i + 2 == static_cast<std::size_t>(w_.layers()) ? config_.output_span() : 1.0;
+    work = slope * (s.sU[i + 1] - s.sV[i + 1]);
+    if (symmetric)
+        I.noalias() = w_.W[i + 1].transpose() * work;
+    else
+        I.noalias() = B_[i] * work;
+    I *= config_.lambda * k;
+}
+
+std::vector<Eigen::MatrixXd> SpikingCircuit::hidden_nudges(const State& s) const {
+    std::vector<Eigen::MatrixXd> out(static_cast<std::size_t>(w_.layers() - 1));
+    Eigen::MatrixXd work;
+    for (std::size_t i = 0; i < out.size(); ++i) compute_nudge(s, i, out[i], nullptr, work);
+    return out;
 }
 
 Eigen::MatrixXd SpikingCircuit::feedback_matrix(int i) const {
@@ -82,6 +126,20 @@ SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::stri
             s.UB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
             s.VbarB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
         }
+    if (config_.nudge == Nudge::lateral)
+        for (std::size_t l = 1; l + 1 < n.size(); ++l) {
+            std::vector<CounterRng> rngs;
+            Eigen::MatrixXd next(n[l], columns);
+            const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".I" + std::to_string(l));
+            for (Eigen::Index j = 0; j < columns; ++j) {
+                rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
+                for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(rmax);
+            }
+            s.rngI.push_back(std::move(rngs));
+            s.nextI.push_back(std::move(next));
+            s.UI.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+            s.sI.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+        }
     return s;
 }
 
@@ -108,18 +166,9 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
         w.Vs[i].noalias() = w_.W[i] * w.pre[i];
         w.Vs[i] = k * (w.Vs[i].colwise() + w_.b[i]);
     }
-    const double lk = config_.lambda * k;
-    for (std::size_t i = 0; i + 1 < Ls; ++i) {
-        // decode is affine, so the difference of the decoded channels is decode's slope times the
-        // difference of the traces: exactly zero when the two channels carried the same spikes.
-        const double slope = i + 2 == Ls ? config_.output_span() : 1.0;
-        w.e = slope * (s.sU[i + 1] - s.sV[i + 1]);
-        if (config_.feedback == Feedback::symmetric)
-            w.I[i].noalias() = w_.W[i + 1].transpose() * w.e;
-        else
-            w.I[i].noalias() = B_[i] * w.e;
-        w.I[i] *= lk;
-    }
+    const bool lateral = config_.nudge == Nudge::lateral;
+    if (lateral) w.eI.resize(Ls - 1);
+    for (std::size_t i = 0; i + 1 < Ls; ++i) compute_nudge(s, i, w.I[i], lateral ? &w.eI[i] : nullptr, w.e);
 
     // Spikes in [t, t1): thinning of candidates at rate r_max with the start-of-step potentials.
     // A spike at t_k adds exp(-(t1 - t_k) / tau_s) / (r_max tau_s) to its trace at t1: the traces
@@ -141,9 +190,14 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
     }
     for (std::size_t i = 0; i < Ls; ++i) {
         // Targets of one spike of layer i + 1: the next layer (somatic channel) and, for layers
-        // above the first hidden one, the feedback to the layer below (both channels).
-        const double ff_targets = i + 1 < Ls ? static_cast<double>(w_.W[i + 1].rows()) : 0.0;
-        const double fb_targets = i > 0 ? static_cast<double>(w_.W[i - 1].rows()) : 0.0;
+        // above the first hidden one, the feedback to the layer below (twin: both channels;
+        // lateral: the somatic channel, to the layer below and to its interneurons, and a hidden
+        // layer's somatic spikes also reach its own interneurons).
+        const double below = i > 0 ? static_cast<double>(w_.W[i - 1].rows()) : 0.0;
+        const double own = static_cast<double>(w_.W[i].rows());
+        const double ff_targets = (i + 1 < Ls ? static_cast<double>(w_.W[i + 1].rows()) : 0.0) +
+                                  (lateral ? 2.0 * below + (i + 1 < Ls ? own : 0.0) : below);
+        const double fb_targets = lateral ? 0.0 : below;
         w.incU[i].setZero(s.U[i].rows(), S);
         w.incV[i].setZero(s.U[i].rows(), S);
         for (Eigen::Index j = 0; j < S; ++j) {
@@ -159,7 +213,7 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
                         w.incU[i](n, j) += decayed;
                         s.countU[i](n, j) += 1.0;
                         s.neuron_spikes += 1.0;
-                        s.synaptic_events += ff_targets + fb_targets;
+                        s.synaptic_events += ff_targets;
                     }
                     if (sv) {
                         w.incV[i](n, j) += decayed;
@@ -204,6 +258,34 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
         }
     }
 
+    // Interneurons (lateral nudge): one spike train each, to their F_l neuron's apical dendrite;
+    // potentials from F_l's start-of-step somatic traces.
+    if (lateral) {
+        w.incI.resize(Ls - 1);
+        w.VsI.resize(Ls - 1);
+        const double c0 = -std::expm1(-h / tau);
+        for (std::size_t i = 0; i + 1 < Ls; ++i) {
+            w.incI[i].setZero(s.UI[i].rows(), S);
+            for (Eigen::Index j = 0; j < S; ++j) {
+                CounterRng& rng = s.rngI[i][static_cast<std::size_t>(j)];
+                for (Eigen::Index n = 0; n < s.UI[i].rows(); ++n) {
+                    double& next = s.nextI[i](n, j);
+                    while (next < t1) {
+                        if (rng.uniform() < interneuron_acceptance(s.UI[i](n, j))) {
+                            w.incI[i](n, j) += std::exp(-(t1 - next) / tau_s);
+                            s.neuron_spikes += 1.0;
+                            s.synaptic_events += 1.0;
+                        }
+                        next += rng.exponential(rmax);
+                    }
+                }
+            }
+            w.VsI[i].noalias() = P_[i] * w.pre[i + 1];
+            w.VsI[i] = k * (w.VsI[i].colwise() + d_[i]);
+            relax(s.UI[i], w.VsI[i], c0);
+        }
+    }
+
     // Potentials, as in rate mode.
     const double c0 = -std::expm1(-h / tau);
     for (std::size_t i = 0; i + 1 < Ls; ++i) {
@@ -234,12 +316,21 @@ void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::Matri
         w_.b[i](ev.neuron) += a;
     }
 
+    // Interneuron plasticity: the apical mismatch times F_l's somatic trace, every step.
+    if (learn && lateral && config_.eta_interneuron != 0.0)
+        for (std::size_t i = 0; i + 1 < Ls; ++i) {
+            const double a = config_.eta_interneuron * h / static_cast<double>(S);
+            P_[i].noalias() += a * w.eI[i] * w.pre[i + 1].transpose();
+            d_[i] += a * w.eI[i].rowwise().sum();
+        }
+
     const double decay = std::exp(-h / tau_s), unit = 1.0 / (rmax * tau_s);
     s.s_in = decay * s.s_in + (1.0 / (rin * tau_s)) * w.inc_in;
     for (std::size_t i = 0; i < Ls; ++i) {
         s.sU[i] = decay * s.sU[i] + unit * w.incU[i];
         s.sV[i] = decay * s.sV[i] + unit * w.incV[i];
     }
+    for (std::size_t i = 0; i < s.sI.size(); ++i) s.sI[i] = decay * s.sI[i] + unit * w.incI[i];
     s.t = t1;
 }
 

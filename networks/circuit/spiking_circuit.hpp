@@ -51,6 +51,20 @@
 // B_l's dendritic prediction driven by each of layer l+1's two channels, their difference:
 // I_l = lambda k Q_l (a(s^U_{l+1}) - a(s^Vbar_{l+1})), exactly zero without a teacher.
 //
+// Lateral nudge (`lateral`, interneuron cancellation after Sacramento et al. 2018, as in rate
+// mode): only somatic channels travel down. Per hidden layer one interneuron per neuron of F_l,
+//   V*_I = k (P_l a(s^U_l) + d_l)        dendrite, driven by F_l's own somatic spikes (P_l = 0 at start)
+//   tau dU_I/dt = -U_I + V*_I            soma
+// emitting one spike train with p_I(U) = clamp((U - lo) / (hi - lo)), [lo, hi] = interneuron_range,
+// decoded a_I = lo + (hi - lo) s_I. The interneuron's output passes the same soma and synaptic
+// low-pass as the feedback it cancels (F_{l+1}'s soma and somatic trace), so the two are lag-matched:
+//   I_l = lambda (k G_l a(s^U_{l+1}) - a_I(s_I,l))
+//   dP_l/dt = eta_I (k G_l a(s^U_{l+1}) - a_I) a(s^U_l)^T   (d_l likewise; every step, dense: the
+//   error is the apical mismatch, a potential, not a spike difference)
+// Without a teacher the nudge is the interneurons' prediction error plus the Poisson noise of both
+// spike trains, which no prediction from F_l can cancel: unlike `twin`, it is never exactly zero
+// (measured in README, "Spiking mode").
+//
 // Noise and lag (measured, README "Spiking mode"): the traces' Poisson noise enters the output's
 // error through V* and acts as a weight decay (errors in variables); r_max tau_s = 32 spikes per
 // time constant (1600 Hz, 20 ms) is the default trade-off between that bias and cost. The traces
@@ -60,8 +74,6 @@
 // Streams: S independent replicas (columns) share the weights; each update is divided by S.
 // Readout (test pass): output somatic spike counts in a window after settling, decoded to
 // potentials by U = lo + (hi - lo) count / (r_max T).
-//
-// Not supported in spiking mode (config error): the `lateral` nudge.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -92,6 +104,9 @@ public:
         // Learned feedback: [i] the feedback population of hidden layer i + 1.
         std::vector<Eigen::MatrixXd> UB, VbarB, nextB;
         std::vector<std::vector<CounterRng>> rngB;
+        // Lateral nudge: [i] the interneurons of hidden layer i + 1 (potential, trace, emission).
+        std::vector<Eigen::MatrixXd> UI, sI, nextI;
+        std::vector<std::vector<CounterRng>> rngI;
         void reset_counts();
         // Since rest, never reset: spikes of the inputs and of every layer's two channels, and the
         // synaptic events they caused (each spike times the number of its targets: feedforward
@@ -107,7 +122,7 @@ public:
             double sign;  // +1: the somatic channel spiked alone, -1: the prediction channel alone
         };
         struct Scratch {
-            std::vector<Eigen::MatrixXd> pre, Vs, I, incU, incV, preB, VsB;
+            std::vector<Eigen::MatrixXd> pre, Vs, I, incU, incV, preB, VsB, eI, incI, VsI;
             Eigen::MatrixXd inc_in, e;
             std::vector<ErrorEvent> events;
         } scratch;
@@ -133,6 +148,8 @@ public:
     Eigen::MatrixXd feedback_matrix(int i) const;
     // Learned feedback: see RateCircuit::reconstruction_error (empty for other feedback).
     std::vector<double> reconstruction_error(const Eigen::MatrixXd& x) const;
+    // The nudges I_l of the hidden layers in state s (from its traces): [i] for hidden layer i + 1.
+    std::vector<Eigen::MatrixXd> hidden_nudges(const State& s) const;
     void set_eta(double hidden, double out) {
         eta_hidden_ = hidden;
         eta_out_ = out;
@@ -153,10 +170,17 @@ private:
     Weights w_;
     std::vector<Eigen::MatrixXd> B_;  // random feedback; Q_l (initially random) for learned feedback
     std::vector<Eigen::VectorXd> c_;  // learned feedback biases
+    std::vector<Eigen::MatrixXd> P_;  // lateral nudge: interneuron weights (from F_l), start at 0
+    std::vector<Eigen::VectorXd> d_;
     double eta_scale_ = 1.0;
     double eta_hidden_, eta_out_, eta_feedback_;
     std::uint64_t seed_;
     double feedback_acceptance(double U) const;
+    double interneuron_acceptance(double U) const;
+    // Hidden layer i's nudge from the start-of-step traces into I (twin or lateral); for lateral
+    // also the interneurons' error into eI. `work` is scratch space.
+    void compute_nudge(const State& s, std::size_t i, Eigen::MatrixXd& I, Eigen::MatrixXd* eI,
+                       Eigen::MatrixXd& work) const;
 };
 
 // Hinton's temporal-derivative test in spiking mode. For every input (column of x), `trials`

@@ -65,7 +65,9 @@ TEST_CASE("circuit config: defaults per task, strict keys, unimplemented modes r
     CHECK(moons.g_teacher == 0.2);
     CHECK(moons.eta_hidden == 1e-2);
     CHECK_THROWS_AS(parse("[circuit]\nlamda = 1.0\n"), ConfigError);
-    CHECK_THROWS_AS(parse("[circuit]\nmode = 'spiking'\nnudge = 'lateral'\n"), ConfigError);
+    CHECK(parse("[circuit]\nmode = 'spiking'\nnudge = 'lateral'\n").nudge == Nudge::lateral);
+    CHECK_THROWS_WITH(parse("[circuit]\ninterneuron_range = [0.5, 0.5]\n"), Catch::Contains("interneuron_range"));
+    CHECK_THROWS_WITH(parse("[circuit]\ninterneuron_range = [-1.0]\n"), Catch::Contains("interneuron_range"));
     CHECK(parse("[circuit]\nmode = 'spiking'\nfeedback = 'learned'\n").feedback == Feedback::learned);
     CHECK_THROWS_WITH(parse("[circuit]\nfeedback_range = [2.0, -2.0]\n"), Catch::Contains("feedback_range"));
     CHECK_THROWS_AS(parse("[circuit]\noutput_range = [1.0, 0.0]\n"), ConfigError);
@@ -78,6 +80,9 @@ TEST_CASE("circuit config: defaults per task, strict keys, unimplemented modes r
     CHECK(spk.schedule.duration_min_ms == 100.0);
     CHECK(spk.schedule.duration_max_ms == 200.0);
     CHECK(spk.test_settle_ms == 150.0);
+    CHECK(spk.eta_interneuron == 3e-4);  // the interneurons' error is noisy in spiking mode
+    CHECK(parse("").eta_interneuron == 1e-2);
+    CHECK(parse("[circuit]\nmode = 'spiking'\neta_interneuron = 0.02\n").eta_interneuron == 0.02);
     CHECK(parse("[circuit]\nmode = 'spiking'\n[schedule]\nonset_min_ms = 30.0\n").schedule.onset_min_ms == 30.0);
     CHECK(parse("").schedule.onset_max_ms == 50.0);
     CHECK_THROWS_AS(parse("[schedule]\nonset_max_ms = 80.0\n"), ConfigError);

@@ -150,6 +150,82 @@ TEST_CASE("spiking, learned feedback: without teacher, Q_l learns from spikes to
     for (std::size_t l = 0; l < w0.W.size(); ++l) CHECK(c.weights().W[l] == w0.W[l]);  // no teacher
 }
 
+TEST_CASE("spiking, lateral nudge: interneurons learn from spikes to cancel the feedback without teacher, the "
+          "spike noise remains",
+          "[circuit][spiking][lateral]") {
+    CircuitConfig cfg = tiny_spiking(Feedback::random);
+    cfg.nudge = Nudge::lateral;
+    cfg.eta_hidden = cfg.eta_out = 0.0;  // forward weights fixed: the feedback to cancel is stationary
+    // Small: the rule's error carries the spike noise, and P's stochastic fluctuation grows with eta
+    // (at 0.05 / 0.1 the frozen residual is about 0.3 / 0.5 of the feedback; README "Spiking mode").
+    cfg.eta_interneuron = 0.02;
+    SpikingCircuit c(cfg, 2);
+    CounterRng rng(4, 3, 0, StreamKind::data);
+    const Eigen::Index P = 20;
+    const Eigen::MatrixXd probe = uniform(rng, 4, static_cast<int>(P)), y0 = Eigen::MatrixXd::Zero(3, P);
+    // Every hidden neuron's nudge on fixed probe inputs, frozen, after 150 ms of settling: its time
+    // average m over 1 s, that average's standard error se from ten 100 ms block means (the trace
+    // noise is correlated over tau_s = 20 ms, so the blocks are nearly independent), and the
+    // instantaneous standard deviation sd around m. The systematic nudge, noise removed, is
+    // sqrt(mean(m^2) - mean(se^2)).
+    struct Nudge {
+        double systematic = 0.0, se_rms = 0.0, sd_rms = 0.0;
+    };
+    auto measure = [&] {
+        SpikingCircuit::State s = c.rest(P, "probe");
+        const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(P);
+        for (int n = 0; n < 300; ++n) c.step(s, probe, y0, gate, cfg.dt_ms, false);
+        constexpr int blocks = 10, per_block = 200;
+        const std::size_t layers = c.hidden_nudges(s).size();
+        std::vector<std::vector<Eigen::MatrixXd>> block_mean(blocks, std::vector<Eigen::MatrixXd>(layers));
+        std::vector<Eigen::MatrixXd> sum_sq(layers);
+        for (int b = 0; b < blocks; ++b)
+            for (int n = 0; n < per_block; ++n) {
+                c.step(s, probe, y0, gate, cfg.dt_ms, false);
+                const std::vector<Eigen::MatrixXd> I = c.hidden_nudges(s);
+                for (std::size_t l = 0; l < layers; ++l) {
+                    if (n == 0) block_mean[b][l] = Eigen::MatrixXd::Zero(I[l].rows(), P);
+                    if (sum_sq[l].size() == 0) sum_sq[l] = Eigen::MatrixXd::Zero(I[l].rows(), P);
+                    block_mean[b][l] += I[l] / per_block;
+                    sum_sq[l] += I[l].cwiseAbs2();
+                }
+            }
+        Nudge out;
+        double count = 0.0, mean_sq = 0.0;
+        for (std::size_t l = 0; l < layers; ++l) {
+            Eigen::MatrixXd mean = Eigen::MatrixXd::Zero(sum_sq[l].rows(), P), var_blocks = mean;
+            for (int b = 0; b < blocks; ++b) mean += block_mean[b][l] / blocks;
+            for (int b = 0; b < blocks; ++b) var_blocks += (block_mean[b][l] - mean).cwiseAbs2() / (blocks - 1);
+            mean_sq += mean.cwiseAbs2().sum();
+            out.se_rms += (var_blocks / blocks).sum();
+            out.sd_rms += (sum_sq[l] / (blocks * per_block) - mean.cwiseAbs2()).sum();
+            count += static_cast<double>(mean.size());
+        }
+        out.se_rms = std::sqrt(out.se_rms / count);
+        out.sd_rms = std::sqrt(out.sd_rms / count);
+        out.systematic = std::sqrt(std::max(0.0, mean_sq / count - out.se_rms * out.se_rms));
+        return out;
+    };
+    const Nudge before = measure();
+    const Eigen::Index S = cfg.streams;
+    Eigen::MatrixXd x = uniform(rng, 4, static_cast<int>(S));
+    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(3, S);
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    SpikingCircuit::State s = c.rest(S);
+    for (long n = 0; n * cfg.dt_ms < 240000.0; ++n) {
+        if (n % 200 == 0) x = uniform(rng, 4, static_cast<int>(S));  // a new input every 100 ms
+        c.step(s, x, y, gate, cfg.dt_ms, true);
+    }
+    const Nudge after = measure();
+    INFO("before: systematic " << before.systematic << ", se " << before.se_rms << ", sd " << before.sd_rms);
+    INFO("after:  systematic " << after.systematic << ", se " << after.se_rms << ", sd " << after.sd_rms);
+    // The 1 s average resolves the systematic nudge: its noise is well below the feedback.
+    REQUIRE(after.se_rms < 0.25 * before.systematic);
+    CHECK(after.systematic < 0.2 * before.systematic);
+    // What no prediction from F_l can cancel: the fluctuation of the spike trains stays.
+    CHECK(after.sd_rms > 0.5 * before.sd_rms);
+}
+
 TEST_CASE("spiking rule: the expected output-weight change equals the rate rule eta (U - Vbar) r_pre",
           "[circuit][spiking]") {
     CircuitConfig cfg = tiny_spiking(Feedback::random);
