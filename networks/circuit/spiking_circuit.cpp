@@ -98,47 +98,35 @@ SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::stri
     const std::vector<int> n = config_.sizes();
     const double rmax = rate_max_per_ms();
     s.s_in = Eigen::MatrixXd::Zero(n[0], columns);
-    for (std::size_t l = 0; l < n.size(); ++l) {
+    // One emission stream per column for population `kind` (".L", ".B" or ".I") of layer l, at
+    // candidate rate r, and every unit's first candidate time.
+    auto emission = [&](const char* kind, std::size_t l, double r, std::vector<std::vector<CounterRng>>& rng,
+                        std::vector<Eigen::MatrixXd>& next) {
+        const int size = n[l];
         std::vector<CounterRng> rngs;
-        Eigen::MatrixXd next(n[l], columns);
-        const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".L" + std::to_string(l));
-        const double r = l == 0 ? input_rate_per_ms() : rmax;
+        Eigen::MatrixXd first(size, columns);
+        const std::uint32_t key = stable_key("circuit.spikes." + purpose + kind + std::to_string(l));
         for (Eigen::Index j = 0; j < columns; ++j) {
             rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
-            for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(r);
+            for (Eigen::Index i = 0; i < size; ++i) first(i, j) = rngs.back().exponential(r);
         }
-        s.rng.push_back(std::move(rngs));
-        s.next.push_back(std::move(next));
+        rng.push_back(std::move(rngs));
+        next.push_back(std::move(first));
+    };
+    for (std::size_t l = 0; l < n.size(); ++l) {
+        emission(".L", l, l == 0 ? input_rate_per_ms() : rmax, s.rng, s.next);
         if (l == 0) continue;
         for (auto* m : {&s.U, &s.Vbar, &s.sU, &s.sV, &s.countU, &s.countV}) m->push_back(Eigen::MatrixXd::Zero(n[l], columns));
     }
     if (config_.feedback == Feedback::learned)
         for (std::size_t l = 1; l + 1 < n.size(); ++l) {
-            std::vector<CounterRng> rngs;
-            Eigen::MatrixXd next(n[l], columns);
-            const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".B" + std::to_string(l));
-            for (Eigen::Index j = 0; j < columns; ++j) {
-                rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
-                for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(rmax);
-            }
-            s.rngB.push_back(std::move(rngs));
-            s.nextB.push_back(std::move(next));
-            s.UB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
-            s.VbarB.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+            emission(".B", l, rmax, s.rngB, s.nextB);
+            for (auto* m : {&s.UB, &s.VbarB}) m->push_back(Eigen::MatrixXd::Zero(n[l], columns));
         }
     if (config_.nudge == Nudge::lateral)
         for (std::size_t l = 1; l + 1 < n.size(); ++l) {
-            std::vector<CounterRng> rngs;
-            Eigen::MatrixXd next(n[l], columns);
-            const std::uint32_t key = stable_key("circuit.spikes." + purpose + ".I" + std::to_string(l));
-            for (Eigen::Index j = 0; j < columns; ++j) {
-                rngs.emplace_back(seed_, key, static_cast<std::uint32_t>(first_column + j), StreamKind::emission);
-                for (Eigen::Index i = 0; i < n[l]; ++i) next(i, j) = rngs.back().exponential(rmax);
-            }
-            s.rngI.push_back(std::move(rngs));
-            s.nextI.push_back(std::move(next));
-            s.UI.push_back(Eigen::MatrixXd::Zero(n[l], columns));
-            s.sI.push_back(Eigen::MatrixXd::Zero(n[l], columns));
+            emission(".I", l, rmax, s.rngI, s.nextI);
+            for (auto* m : {&s.UI, &s.sI}) m->push_back(Eigen::MatrixXd::Zero(n[l], columns));
         }
     return s;
 }
