@@ -2,6 +2,7 @@
 // Helpers shared by the circuit tests: config from TOML text, uniform matrices, short runs.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <sstream>
 #include <string>
 
@@ -39,6 +40,23 @@ inline CircuitConfig tiny(Feedback fb) {
     c.feedback = fb;
     c.streams = 3;
     return c;
+}
+
+// Runs c with plasticity on and no teacher for duration_ms over its config's streams, every
+// stream's input drawn from `rng` anew each 100 ms (zero targets). RateCircuit or SpikingCircuit.
+template <class Circuit>
+void learn_without_teacher(Circuit& c, CounterRng& rng, double duration_ms) {
+    const CircuitConfig& cfg = c.config();
+    const int S = cfg.streams;
+    Eigen::MatrixXd x;
+    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(cfg.task.n_out, S);
+    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
+    typename Circuit::State s = c.rest(S);
+    const long per_input = std::lround(100.0 / cfg.dt_ms);
+    for (long n = 0; static_cast<double>(n) * cfg.dt_ms < duration_ms; ++n) {
+        if (n % per_input == 0) x = uniform(rng, cfg.task.n_in, S);
+        c.step(s, x, y, gate, cfg.dt_ms, true);
+    }
 }
 
 struct Run {

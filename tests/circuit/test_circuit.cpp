@@ -162,19 +162,6 @@ TEST_CASE("no teacher: the twin nudge is exactly zero and the lag-compensated ru
     CHECK((c.weights().W[0] - before.W[0]).norm() > 1e-3);
 }
 
-TEST_CASE("learned feedback: without teacher, Q_l learns to reconstruct U_l from r_{l+1}", "[circuit]") {
-    CircuitConfig cfg = tiny(Feedback::learned);
-    cfg.eta_feedback = 0.05;
-    RateCircuit c(cfg, 2);
-    CounterRng rng(4, 2, 0, StreamKind::data);
-    const Eigen::MatrixXd x = uniform(rng, 4, 200);
-    const std::vector<double> before = c.reconstruction_error(x);
-    REQUIRE(before.size() == 2);
-    run_without_teacher(c, 20000.0);
-    const std::vector<double> after = c.reconstruction_error(x);
-    for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.5 * before[l]);
-}
-
 TEST_CASE("lateral nudge: interneurons learn to cancel the feedback without teacher (small residual)", "[circuit]") {
     CircuitConfig cfg = tiny(Feedback::random);
     cfg.nudge = Nudge::lateral;

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <type_traits>
 
 #include <Eigen/Core>
 
@@ -127,24 +128,18 @@ TEST_CASE("spiking, no teacher: the channels never disagree, the twin nudge is e
     }
 }
 
-TEST_CASE("spiking, learned feedback: without teacher, Q_l learns from spikes to reconstruct U_l", "[circuit][spiking]") {
-    CircuitConfig cfg = tiny_spiking(Feedback::learned);
+TEMPLATE_TEST_CASE("learned feedback: without teacher Q_l learns to reconstruct U_l and no forward weight changes",
+                   "[circuit][learned]", RateCircuit, SpikingCircuit) {
+    CircuitConfig cfg = tiny(Feedback::learned);
+    if (std::is_same_v<TestType, SpikingCircuit>) cfg.mode = Mode::spiking;  // from layer l+1's spikes
     cfg.eta_feedback = 0.05;
-    SpikingCircuit c(cfg, 2);
+    TestType c(cfg, 2);
     CounterRng rng(4, 2, 0, StreamKind::data);
     const Eigen::MatrixXd probe = uniform(rng, 4, 200);
     const std::vector<double> before = c.reconstruction_error(probe);
     REQUIRE(before.size() == 2);
-    const Eigen::Index S = cfg.streams;
-    Eigen::MatrixXd x = uniform(rng, 4, static_cast<int>(S));
-    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(3, S);
-    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
     const Weights w0 = c.weights();
-    SpikingCircuit::State s = c.rest(S);
-    for (long n = 0; n * cfg.dt_ms < 20000.0; ++n) {
-        if (n % 200 == 0) x = uniform(rng, 4, static_cast<int>(S));  // a new input every 100 ms
-        c.step(s, x, y, gate, cfg.dt_ms, true);
-    }
+    learn_without_teacher(c, rng, 20000.0);
     const std::vector<double> after = c.reconstruction_error(probe);
     for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.5 * before[l]);
     for (std::size_t l = 0; l < w0.W.size(); ++l) CHECK(c.weights().W[l] == w0.W[l]);  // no teacher
@@ -207,15 +202,7 @@ TEST_CASE("spiking, lateral nudge: interneurons learn from spikes to cancel the 
         return out;
     };
     const Nudge before = measure();
-    const Eigen::Index S = cfg.streams;
-    Eigen::MatrixXd x = uniform(rng, 4, static_cast<int>(S));
-    const Eigen::MatrixXd y = Eigen::MatrixXd::Zero(3, S);
-    const Eigen::RowVectorXd gate = Eigen::RowVectorXd::Zero(S);
-    SpikingCircuit::State s = c.rest(S);
-    for (long n = 0; n * cfg.dt_ms < 240000.0; ++n) {
-        if (n % 200 == 0) x = uniform(rng, 4, static_cast<int>(S));  // a new input every 100 ms
-        c.step(s, x, y, gate, cfg.dt_ms, true);
-    }
+    learn_without_teacher(c, rng, 240000.0);
     const Nudge after = measure();
     INFO("before: systematic " << before.systematic << ", se " << before.se_rms << ", sd " << before.sd_rms);
     INFO("after:  systematic " << after.systematic << ", se " << after.se_rms << ", sd " << after.sd_rms);
