@@ -42,6 +42,16 @@ inline CircuitConfig tiny(Feedback fb) {
     return c;
 }
 
+// tiny(random) with the lateral nudge and fixed forward weights, so that the feedback the
+// interneurons learn to cancel is stationary.
+inline CircuitConfig tiny_lateral(double eta_interneuron) {
+    CircuitConfig c = tiny(Feedback::random);
+    c.nudge = Nudge::lateral;
+    c.eta_hidden = c.eta_out = 0.0;
+    c.eta_interneuron = eta_interneuron;
+    return c;
+}
+
 // Runs c with plasticity on and no teacher for duration_ms over its config's streams, every
 // stream's input drawn from `rng` anew each 100 ms (zero targets). RateCircuit or SpikingCircuit.
 template <class Circuit>

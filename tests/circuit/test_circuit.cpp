@@ -163,10 +163,7 @@ TEST_CASE("no teacher: the twin nudge is exactly zero and the lag-compensated ru
 }
 
 TEST_CASE("lateral nudge: interneurons learn to cancel the feedback without teacher (small residual)", "[circuit]") {
-    CircuitConfig cfg = tiny(Feedback::random);
-    cfg.nudge = Nudge::lateral;
-    cfg.eta_hidden = cfg.eta_out = 0.0;  // forward weights fixed: the feedback to cancel is stationary
-    cfg.eta_interneuron = 0.05;
+    const CircuitConfig cfg = tiny_lateral(0.05);
     RateCircuit c(cfg, 2);
     CounterRng rng(4, 3, 0, StreamKind::data);
     const Eigen::MatrixXd x = uniform(rng, 4, 100), y = Eigen::MatrixXd::Zero(3, 100);

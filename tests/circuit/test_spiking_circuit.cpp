@@ -148,12 +148,11 @@ TEMPLATE_TEST_CASE("learned feedback: without teacher Q_l learns to reconstruct 
 TEST_CASE("spiking, lateral nudge: interneurons learn from spikes to cancel the feedback without teacher, the "
           "spike noise remains",
           "[circuit][spiking][lateral]") {
-    CircuitConfig cfg = tiny_spiking(Feedback::random);
-    cfg.nudge = Nudge::lateral;
-    cfg.eta_hidden = cfg.eta_out = 0.0;  // forward weights fixed: the feedback to cancel is stationary
-    // Small: the rule's error carries the spike noise, and P's stochastic fluctuation grows with eta
-    // (at 0.05 / 0.1 the frozen residual is about 0.3 / 0.5 of the feedback; README "Spiking mode").
-    cfg.eta_interneuron = 0.02;
+    // eta_interneuron small: the rule's error carries the spike noise, and P's stochastic
+    // fluctuation grows with eta (at 0.05 / 0.1 the frozen residual is about 0.3 / 0.5 of the
+    // feedback; README "Spiking mode").
+    CircuitConfig cfg = tiny_lateral(0.02);
+    cfg.mode = Mode::spiking;
     SpikingCircuit c(cfg, 2);
     CounterRng rng(4, 3, 0, StreamKind::data);
     const Eigen::Index P = 20;
