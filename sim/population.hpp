@@ -10,6 +10,16 @@
 //    the candidate time and says whether it really emits.
 //  - read(): advance lazily to t and report a state variable (recorders, end of run).
 // A node's state is advanced only at these calls ("lazy" advance): nothing is stepped.
+//
+// Emission streams, channels and replicas (for populations that are more than independent nodes,
+// such as the learning circuit's layers): a population may draw its candidates from a few
+// streams instead of one per node (e.g. one stream per replica at the summed candidate rate,
+// with a counter-based draw of the unit), and a unit may emit on several channels at one
+// candidate (e.g. a somatic and a prediction channel sharing their acceptance draw). The kernel
+// then asks emission_streams() / next_stream_candidate() / resolve_stream(). Node ids stay flat:
+//     node = (replica * channels() + channel) * units() + unit,
+// so the SONATA spike file and CSR projections see ordinary nodes. By default a population has
+// one stream per node, one channel and one replica, and node = stream = unit.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -47,8 +57,38 @@ public:
     virtual void receive(node_index node, time_ms t, double weight, int receptor);
 
     // Emission process (see above). `never` when the node will not emit again.
-    virtual time_ms next_candidate(node_index node) const = 0;
-    virtual bool resolve_candidate(node_index node, time_ms t) = 0;
+    virtual time_ms next_candidate(node_index /*node*/) const { return never; }
+    virtual bool resolve_candidate(node_index /*node*/, time_ms /*t*/) { return false; }
+
+    // Layout of the node ids (see above).
+    virtual std::uint32_t channels() const { return 1; }
+    virtual std::uint32_t replicas() const { return 1; }
+    std::size_t units() const { return size() / (std::size_t{channels()} * replicas()); }
+    node_index node_id(std::uint32_t replica, std::uint32_t channel, node_index unit) const {
+        return static_cast<node_index>((std::size_t{replica} * channels() + channel) * units() + unit);
+    }
+
+    // What one resolved candidate emitted: `unit` of `replica`, channel c spiking iff bit c of
+    // `channel_mask` is set (0: nothing).
+    struct Emission {
+        node_index unit = 0;
+        std::uint32_t replica = 0;
+        std::uint32_t channel_mask = 0;
+    };
+    // Streams of candidates (default: one per node, through the per-node calls above).
+    virtual bool streams_are_nodes() const { return true; }
+    virtual std::size_t emission_streams() const { return size(); }
+    virtual time_ms next_stream_candidate(std::size_t stream) const {
+        return next_candidate(static_cast<node_index>(stream));
+    }
+    virtual Emission resolve_stream(std::size_t stream, time_ms t) {
+        const auto node = static_cast<node_index>(stream);
+        return {node, 0, resolve_candidate(node, t) ? 1u : 0u};
+    }
+    // Re-expresses replica `replica`'s state relative to t (nothing observable changes). Called
+    // by a driver at times fixed by its schedule, never by recording, so results do not depend
+    // on it beyond rounding that is the same in every run.
+    virtual void rebase(std::uint32_t /*replica*/, time_ms /*t*/) {}
 
     // Recordable state.
     virtual std::vector<StateVariable> state_variables() const { return {}; }

@@ -13,7 +13,7 @@ std::size_t Network::add_population(std::unique_ptr<Population> population) {
 }
 
 std::size_t Network::add_projection(std::unique_ptr<Projection> projection) {
-    if (find_projection(projection->name()) >= 0)
+    if (find_projection(projection->name()) >= 0 || find_dense_projection(projection->name()) >= 0)
         throw std::invalid_argument("duplicate projection name '" + projection->name() + "'");
     projections_.push_back(std::move(projection));
     return projections_.size() - 1;
@@ -22,6 +22,19 @@ std::size_t Network::add_projection(std::unique_ptr<Projection> projection) {
 long Network::find_population(const std::string& name) const {
     for (std::size_t i = 0; i < populations_.size(); ++i)
         if (populations_[i]->name() == name) return static_cast<long>(i);
+    return -1;
+}
+
+std::size_t Network::add_dense_projection(std::unique_ptr<DenseProjection> projection) {
+    if (find_projection(projection->name()) >= 0 || find_dense_projection(projection->name()) >= 0)
+        throw std::invalid_argument("duplicate projection name '" + projection->name() + "'");
+    dense_.push_back(std::move(projection));
+    return dense_.size() - 1;
+}
+
+long Network::find_dense_projection(const std::string& name) const {
+    for (std::size_t i = 0; i < dense_.size(); ++i)
+        if (dense_[i]->name() == name) return static_cast<long>(i);
     return -1;
 }
 
@@ -39,30 +52,44 @@ void Simulator::add_probe(StateProbe probe) {
     probes_.push_back(std::move(probe));
 }
 
-void Simulator::emit(std::size_t population, node_index node, time_ms t) {
-    ++stats_.spikes[population];
-    if (record_spikes_[population]) observer_->on_spike(population, node, t);
-    for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
-    for (std::size_t p : outgoing_[population]) {
-        Projection& proj = network_.projection(p);
-        for (auto g = proj.groups_begin(node); g < proj.groups_end(node); ++g) {
-            // A zero-delay group is delivered at once. This is exactly the queued order: a
-            // delivery at t (class 0) would be the very next event, because every other
-            // delivery at t was already processed before this candidate (class 1) was.
-            if (proj.group_delay(g) == 0.0)
-                deliver(proj, g, t);
-            else
-                queue_.push({t + proj.group_delay(g), EventClass::delivery, static_cast<std::uint32_t>(p), g});
+void Simulator::emit(std::size_t population, const Population::Emission& e, time_ms t) {
+    Population& pop = network_.population(population);
+    for (std::uint32_t c = 0; c < pop.channels(); ++c) {
+        if (!(e.channel_mask & (1u << c))) continue;
+        const node_index node = pop.node_id(e.replica, c, e.unit);
+        ++stats_.spikes[population];
+        if (record_spikes_[population]) observer_->on_spike(population, node, t);
+        for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
+        for (std::size_t p : outgoing_[population]) {
+            Projection& proj = network_.projection(p);
+            for (auto g = proj.groups_begin(node); g < proj.groups_end(node); ++g) {
+                // A zero-delay group is delivered at once. This is exactly the queued order: a
+                // delivery at t (class 0) would be the very next event, because every other
+                // delivery at t was already processed before this candidate (class 1) was.
+                if (proj.group_delay(g) == 0.0)
+                    deliver(proj, g, t);
+                else
+                    queue_.push({t + proj.group_delay(g), EventClass::delivery, static_cast<std::uint32_t>(p), g});
+            }
         }
     }
+    // Dense projections have no delay: the emission reaches them at once, all channels together
+    // (see DenseProjection). The order of rules and deliveries at one instant does not matter:
+    // a rule's row change reads the traces as they are when it runs.
+    for (DensePlasticityRule* rule : incoming_dense_rules_[population]) rule->on_post_emission(e.unit, e.replica, e.channel_mask, t);
+    for (DenseProjection* proj : outgoing_dense_[population]) stats_.synaptic_events += proj->deliver(e, t);
 }
 
 void Simulator::prefetch_ahead() const {
     // Memory-level parallelism for large networks: the state of events a few places ahead is
-    // requested now, in stages, so it is in cache when they are processed. Hints only.
+    // requested now, in stages, so it is in cache when they are processed. Hints only; only for
+    // populations whose streams are their nodes.
     constexpr std::size_t far = 12, near = 6, last = 3;
+    auto node_candidate = [&](const Event* e) {
+        return e && e->cls == EventClass::candidate && network_.population(e->a).streams_are_nodes();
+    };
     if (const Event* e = queue_.peek_ahead(far)) {
-        if (e->cls == EventClass::candidate) {
+        if (node_candidate(e)) {
             const auto node = static_cast<node_index>(e->b);
             network_.population(e->a).prefetch(node);
             for (std::size_t p : outgoing_[e->a]) network_.projection(p).prefetch_row(node);
@@ -71,7 +98,7 @@ void Simulator::prefetch_ahead() const {
         }
     }
     if (const Event* e = queue_.peek_ahead(near)) {
-        if (e->cls == EventClass::candidate) {
+        if (node_candidate(e)) {
             const auto node = static_cast<node_index>(e->b);
             for (std::size_t p : outgoing_[e->a]) network_.projection(p).prefetch_groups(node);
         } else if (e->cls == EventClass::delivery) {
@@ -81,7 +108,7 @@ void Simulator::prefetch_ahead() const {
         }
     }
     if (const Event* e = queue_.peek_ahead(last)) {
-        if (e->cls == EventClass::candidate) {
+        if (node_candidate(e)) {
             const auto node = static_cast<node_index>(e->b);
             for (std::size_t p : outgoing_[e->a]) {
                 const Projection& proj = network_.projection(p);
@@ -101,17 +128,46 @@ void Simulator::deliver(Projection& proj, std::uint64_t group, time_ms t) {
         if (rule) rule->on_delivery(c, t);
         target.receive(proj.target_of(c), t, proj.weight(c), receptor);
     }
+    stats_.synaptic_events += proj.group_last(group) - proj.group_first(group);
+}
+
+void Simulator::schedule_candidate(std::size_t population, std::size_t stream) {
+    const time_ms tc = network_.population(population).next_stream_candidate(stream);
+    pending_[population][stream] = tc;
+    if (tc != never && tc <= final_stop_)
+        queue_.push({tc, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
+}
+
+void Simulator::reschedule(std::size_t population, std::size_t stream) {
+    if (!started_) throw std::logic_error("reschedule() before start()");
+    schedule_candidate(population, stream);
+}
+
+void Simulator::rebase(std::uint32_t replica) {
+    for (std::size_t p = 0; p < network_.population_count(); ++p) network_.population(p).rebase(replica, now_);
+    for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) network_.dense_projection(d).rebase(replica, now_);
 }
 
 RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop) {
-    observer_ = &observer;
+    final_stop_ = t_stop;
+    start(t_start);
+    advance(t_stop, observer, stop);
+    finish();
+    observer.on_progress(stats_.simulated_ms, stats_.events);
+    return stats_;
+}
+
+void Simulator::start(time_ms t_start) {
     stats_ = RunStats{};
     stats_.spikes.assign(network_.population_count(), 0);
     stats_.simulated_ms = t_start;
+    now_ = t_start;
 
     const std::size_t n_pop = network_.population_count();
     outgoing_.assign(n_pop, {});
     incoming_rules_.assign(n_pop, {});
+    outgoing_dense_.assign(n_pop, {});
+    incoming_dense_rules_.assign(n_pop, {});
     for (std::size_t p = 0; p < network_.projection_count(); ++p) {
         Projection& proj = network_.projection(p);
         outgoing_[proj.source_population()].push_back(p);
@@ -121,23 +177,45 @@ RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, 
             incoming_rules_[proj.target_population()].push_back(rule);
         }
     }
+    for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) {
+        DenseProjection& proj = network_.dense_projection(d);
+        proj.bind(network_.population(proj.source_population()), network_.population(proj.target_population()));
+        outgoing_dense_[proj.source_population()].push_back(&proj);
+    }
+    for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) {
+        DenseProjection& proj = network_.dense_projection(d);
+        if (DensePlasticityRule* rule = proj.rule()) {
+            std::vector<DenseProjection*> tied;
+            for (std::size_t o = 0; o < network_.dense_projection_count(); ++o)
+                if (o != d && network_.dense_projection(o).matrix() == proj.matrix())
+                    tied.push_back(&network_.dense_projection(o));
+            rule->attach(proj, std::move(tied));
+            incoming_dense_rules_[proj.target_population()].push_back(rule);
+        }
+    }
 
     queue_ = EventQueue{};
+    pending_.assign(n_pop, {});
+    started_ = true;
     for (std::size_t p = 0; p < n_pop; ++p) {
         Population& pop = network_.population(p);
         pop.initialize(seed_, t_start);
-        for (node_index n = 0; n < pop.size(); ++n) {
-            const time_ms tc = pop.next_candidate(n);
-            if (tc <= t_stop) queue_.push({tc, EventClass::candidate, static_cast<std::uint32_t>(p), n});
-        }
+        pending_[p].assign(pop.emission_streams(), never);
+        for (std::size_t s = 0; s < pop.emission_streams(); ++s) schedule_candidate(p, s);
     }
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         const time_ms first = std::max(probes_[i].start, t_start);
         const auto step = static_cast<std::uint64_t>(std::ceil((first - probes_[i].start) / probes_[i].dt - 1e-9));
         const time_ms t = probes_[i].start + static_cast<double>(step) * probes_[i].dt;
-        if (t <= t_stop) queue_.push({t, EventClass::sample, static_cast<std::uint32_t>(i), step});
+        if (t <= final_stop_) queue_.push({t, EventClass::sample, static_cast<std::uint32_t>(i), step});
     }
+}
 
+RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop) {
+    if (!started_) throw std::logic_error("advance() before start()");
+    if (t_stop < now_) throw std::invalid_argument("advance() to a time before the current one");
+    observer_ = &observer;
+    stats_.interrupted = false;
     std::vector<double> row;
     constexpr std::uint64_t progress_every = 1u << 14;
     while (!queue_.empty() && queue_.top().t <= t_stop) {
@@ -147,22 +225,27 @@ RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, 
         }
         prefetch_ahead();
         const Event e = queue_.pop();
-        ++stats_.events;
+        now_ = e.t;
         stats_.simulated_ms = e.t;
         switch (e.cls) {
         case EventClass::delivery:
+            ++stats_.events;
             deliver(network_.projection(e.a), e.b, e.t);
             break;
         case EventClass::candidate: {
+            if (pending_[e.a][e.b] != e.t) break;  // stale: its stream was rescheduled
+            ++stats_.events;
             Population& pop = network_.population(e.a);
-            const auto node = static_cast<node_index>(e.b);
-            if (pop.resolve_candidate(node, e.t)) emit(e.a, node, e.t);
-            const time_ms next = pop.next_candidate(node);
+            const Population::Emission em = pop.resolve_stream(e.b, e.t);
+            if (em.channel_mask != 0) emit(e.a, em, e.t);
+            const time_ms next = pop.next_stream_candidate(e.b);
             if (next < e.t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
-            if (next <= t_stop) queue_.push({next, EventClass::candidate, e.a, e.b});
+            pending_[e.a][e.b] = next;
+            if (next != never && next <= final_stop_) queue_.push({next, EventClass::candidate, e.a, e.b});
             break;
         }
         case EventClass::sample: {
+            ++stats_.events;
             const StateProbe& probe = probes_[e.a];
             Population& pop = network_.population(probe.population);
             row.clear();
@@ -174,20 +257,24 @@ RunStats Simulator::run(time_ms t_start, time_ms t_stop, RunObserver& observer, 
             observer.on_sample(e.a, e.b, e.t, row);
             const std::uint64_t next_step = e.b + 1;
             const time_ms next = probe.start + static_cast<double>(next_step) * probe.dt;
-            if (next <= t_stop + 1e-9 * probe.dt) queue_.push({std::min(next, t_stop), EventClass::sample, e.a, next_step});
+            if (next <= final_stop_ + 1e-9 * probe.dt)
+                queue_.push({std::min(next, final_stop_), EventClass::sample, e.a, next_step});
             break;
         }
         }
         if (stats_.events % progress_every == 0) observer.on_progress(e.t, stats_.events);
     }
-    const time_ms t_end = stats_.interrupted ? stats_.simulated_ms : t_stop;
-    for (std::size_t p = 0; p < n_pop; ++p) network_.population(p).advance_all(t_end);
-    for (std::size_t p = 0; p < network_.projection_count(); ++p)
-        if (PlasticityRule* rule = network_.projection(p).rule()) rule->update_all(t_end);
-    stats_.simulated_ms = t_end;
-    observer.on_progress(t_end, stats_.events);
+    if (!stats_.interrupted) now_ = t_stop;
+    stats_.simulated_ms = now_;
     observer_ = nullptr;
     return stats_;
+}
+
+void Simulator::finish() {
+    for (std::size_t p = 0; p < network_.population_count(); ++p) network_.population(p).advance_all(now_);
+    for (std::size_t p = 0; p < network_.projection_count(); ++p)
+        if (PlasticityRule* rule = network_.projection(p).rule()) rule->update_all(now_);
+    stats_.simulated_ms = now_;
 }
 
 }  // namespace settle

@@ -2,7 +2,9 @@
 // The network (populations + projections) and the event loop that runs it.
 //
 // Invariants the loop relies on:
-//  - every emitting node has exactly one pending candidate event (its next_candidate());
+//  - every emission stream of a population has exactly one valid pending candidate event, at
+//    pending_[population][stream]; a queued candidate whose time is not that one is stale (its
+//    stream was rescheduled) and is dropped when it comes up;
 //  - a spike emitted at t schedules one delivery per (projection, delay group) at t + delay,
 //    and delays are >= 0, so no event is ever scheduled in the past;
 //  - events are processed in the total order of EventQueue, so results do not depend on the
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/dense_projection.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/population.hpp"
 #include "sim/projection.hpp"
@@ -36,9 +39,16 @@ public:
     const Projection& projection(std::size_t i) const { return *projections_[i]; }
     long find_projection(const std::string& name) const;
 
+    std::size_t add_dense_projection(std::unique_ptr<DenseProjection> projection);
+    std::size_t dense_projection_count() const { return dense_.size(); }
+    DenseProjection& dense_projection(std::size_t i) { return *dense_[i]; }
+    const DenseProjection& dense_projection(std::size_t i) const { return *dense_[i]; }
+    long find_dense_projection(const std::string& name) const;
+
 private:
     std::vector<std::unique_ptr<Population>> populations_;
     std::vector<std::unique_ptr<Projection>> projections_;
+    std::vector<std::unique_ptr<DenseProjection>> dense_;
 };
 
 // Periodic samples of state variables of some nodes of one population.
@@ -67,6 +77,7 @@ public:
 struct RunStats {
     time_ms simulated_ms = 0.0;
     std::uint64_t events = 0;
+    std::uint64_t synaptic_events = 0;  // connections reached (CSR) plus target units reached (dense)
     std::vector<std::uint64_t> spikes;  // per population
     bool interrupted = false;
 };
@@ -80,11 +91,28 @@ public:
     // Spikes of these populations go to the observer (all others are counted only).
     void record_spikes(std::size_t population) { record_spikes_.at(population) = true; }
 
-    // Runs from t_start until t_stop (inclusive of events at t_stop), or until *stop becomes true.
+    // Runs from t_start until t_stop (inclusive of events at t_stop), or until *stop becomes true:
+    // start(), advance(t_stop), finish(). A state sample falls on t_stop as the last row.
     RunStats run(time_ms t_start, time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop = nullptr);
 
+    // Run continuation, for drivers that change inputs between runs: start() once, then any
+    // number of advance() calls, each continuing where the last one stopped (events at t_stop
+    // are processed), and finish() at the end. advance(a) then advance(b) processes exactly the
+    // events of advance(b) alone. Statistics accumulate from start().
+    void start(time_ms t_start);
+    RunStats advance(time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop = nullptr);
+    void finish();
+    time_ms now() const { return now_; }
+    const RunStats& stats() const { return stats_; }
+    // A driver changed what drives stream `stream` of `population` (a rate, say): its pending
+    // candidate is dropped and the next one is taken from next_stream_candidate() again.
+    void reschedule(std::size_t population, std::size_t stream);
+    // Rebases replica `replica` of every population and dense projection at the current time.
+    void rebase(std::uint32_t replica);
+
 private:
-    void emit(std::size_t population, node_index node, time_ms t);
+    void emit(std::size_t population, const Population::Emission& e, time_ms t);
+    void schedule_candidate(std::size_t population, std::size_t stream);
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;
 
@@ -95,8 +123,16 @@ private:
     std::vector<bool> record_spikes_;
     std::vector<std::vector<std::size_t>> outgoing_;       // per population: projections it sends
     std::vector<std::vector<PlasticityRule*>> incoming_rules_;  // per population: rules of its inputs
+    std::vector<std::vector<DenseProjection*>> outgoing_dense_;
+    std::vector<std::vector<DensePlasticityRule*>> incoming_dense_rules_;
+    std::vector<std::vector<time_ms>> pending_;  // per population and stream: its valid candidate
     RunObserver* observer_ = nullptr;
     RunStats stats_;
+    time_ms now_ = 0.0;
+    // Candidates and samples later than this are not queued: a one-shot run() stops there; with
+    // continuation it is `never`.
+    time_ms final_stop_ = never;
+    bool started_ = false;
 };
 
 }  // namespace settle

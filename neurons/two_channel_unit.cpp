@@ -1,0 +1,251 @@
+#include "neurons/two_channel_unit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace settle {
+
+namespace {
+// e^(a D / tau) stays far from overflow (e^709) below this exponent; beyond it a replica must
+// have been rebased (see the header).
+constexpr double max_growth_exponent = 600.0;
+}  // namespace
+
+TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
+                                                   TwoChannelUnitParameters p, std::uint32_t first_replica)
+    : Population(std::move(name), 2 * units * replicas),
+      p_(p),
+      n_(units),
+      replicas_(replicas),
+      first_replica_(first_replica) {
+    auto bad = [&](const std::string& what) {
+        throw std::invalid_argument("population '" + this->name() + "' (two_channel_unit): " + what);
+    };
+    if (units == 0 || replicas == 0) bad("needs at least one unit and one replica");
+    if (!(p_.tau_ms > 0.0 && std::isfinite(p_.tau_ms))) bad("tau_ms must be finite and > 0");
+    if (!(p_.synapse_tau_ms > 0.0 && std::isfinite(p_.synapse_tau_ms))) bad("synapse_tau_ms must be finite and > 0");
+    if (p_.synapse_tau_ms == p_.tau_ms) bad("synapse_tau_ms equal to tau_ms is not supported");
+    if (!(p_.rate_max_hz > 0.0 && std::isfinite(p_.rate_max_hz))) bad("rate_max_hz must be finite and > 0");
+    if (!std::isfinite(p_.k)) bad("k must be finite");
+    if (p_.emission == TwoChannelUnitParameters::Emission::linear && !(p_.hi > p_.lo && std::isfinite(p_.hi - p_.lo)))
+        bad("linear emission needs finite lo < hi");
+    rmax_per_ms_ = p_.rate_max_hz * 1e-3;
+    C_ = p_.synapse_tau_ms / (p_.synapse_tau_ms - p_.tau_ms);
+    bias_.assign(n_, 0.0);
+    kb_.assign(n_, 0.0);
+    const std::size_t m = n_ * replicas_;
+    for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_}) v->assign(m, 0.0);
+    rep_.resize(replicas_);
+}
+
+void TwoChannelUnitPopulation::set_bias(std::vector<double> b) {
+    if (b.size() != n_) throw std::invalid_argument("population '" + name() + "': one bias per unit");
+    for (double v : b)
+        if (!std::isfinite(v)) throw std::invalid_argument("population '" + name() + "': non-finite bias");
+    bias_ = std::move(b);
+    for (std::size_t i = 0; i < n_; ++i) kb_[i] = p_.k * bias_[i];
+}
+
+void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
+    // At rest: U = Vbar = 0, no input, no teacher.
+    for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_}) std::fill(v->begin(), v->end(), 0.0);
+    for (std::uint32_t r = 0; r < replicas_; ++r)
+        for (std::size_t i = 0; i < n_; ++i) Vp_[r * n_ + i] = -kb_[i];
+    const double rate = rmax_per_ms_ * static_cast<double>(n_);
+    for (std::uint32_t r = 0; r < replicas_; ++r) {
+        Replica& rep = rep_[r];
+        rep.t0 = t_start;
+        rep.g = 0.0;
+        rep.rng = CounterRng(seed, key(), first_replica_ + r, StreamKind::emission);
+        rep.next = t_start + rep.rng.exponential(rate);
+    }
+}
+
+void TwoChannelUnitPopulation::check_rebased(std::uint32_t replica, time_ms t) const {
+    const Replica& rep = rep_[replica];
+    if ((t - rep.t0) * (1.0 + rep.g) / p_.tau_ms > max_growth_exponent)
+        throw std::logic_error("population '" + name() + "': replica " + std::to_string(replica) + " was not rebased for " +
+                               std::to_string(t - rep.t0) + " ms (see two_channel_unit.hpp)");
+}
+
+TwoChannelUnitPopulation::Factors TwoChannelUnitPopulation::decay(std::uint32_t replica, time_ms t) const {
+    const Replica& rep = rep_[replica];
+    const double D = t - rep.t0;
+    return {std::exp(-D / p_.tau_ms), std::exp(-D / p_.synapse_tau_ms),
+            rep.g > 0.0 ? std::exp(-(1.0 + rep.g) * D / p_.tau_ms) : 0.0};
+}
+
+TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::uint32_t replica, node_index unit,
+                                                                          time_ms t) const {
+    const std::size_t idx = std::size_t{replica} * n_ + unit;
+    const Factors f = decay(replica, t);
+    const double Vbar = kb_[unit] + Vp_[idx] * f.E + C_ * A_[idx] * f.Es;
+    const double g = rep_[replica].g;
+    double N;
+    if (g == 0.0) {
+        N = Np_[idx] * f.E + C_ * B_[idx] * f.Es;
+    } else {
+        const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+        N = Nf_[idx] * f.Ea + g * (y_[idx] - kb_[unit]) / a - Vp_[idx] * f.E + (B_[idx] - g * C_ * A_[idx]) * K * f.Es;
+    }
+    return {Vbar + N, Vbar, kb_[unit] + A_[idx] * f.Es};
+}
+
+double TwoChannelUnitPopulation::acceptance(double U) const {
+    if (p_.emission == TwoChannelUnitParameters::Emission::logistic) return 1.0 / (1.0 + std::exp(-U));
+    return std::clamp((U - p_.lo) / (p_.hi - p_.lo), 0.0, 1.0);
+}
+
+Population::Emission TwoChannelUnitPopulation::resolve_stream(std::size_t stream, time_ms t) {
+    const auto r = static_cast<std::uint32_t>(stream);
+    Replica& rep = rep_[r];
+    check_rebased(r, t);
+    const auto unit = static_cast<node_index>(rep.rng.below(n_));
+    const double u = rep.rng.uniform();
+    const Potentials v = potentials(r, unit, t);
+    const bool somatic = u < acceptance(v.U);
+    // Equal potentials give equal channels by construction, not only up to rounding of p.
+    const bool prediction = v.U == v.Vbar ? somatic : u < acceptance(v.Vbar);
+    rep.next = t + rep.rng.exponential(rmax_per_ms_ * static_cast<double>(n_));
+    return {unit, r, (somatic ? 1u : 0u) | (prediction ? 2u : 0u)};
+}
+
+double TwoChannelUnitPopulation::read(node_index node, int element_id, time_ms t) {
+    if (node >= size()) throw std::out_of_range("population '" + name() + "': node id out of range");
+    const auto unit = static_cast<node_index>(node % n_);
+    const auto replica = static_cast<std::uint32_t>(node / (2 * n_));
+    const Potentials v = potentials(replica, unit, t);
+    switch (element_id) {
+    case element_U: return v.U;
+    case element_Vbar: return v.Vbar;
+    case element_Vstar: return v.Vstar;
+    default: return Population::read(node, element_id, t);
+    }
+}
+
+void TwoChannelUnitPopulation::add_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                                          std::ptrdiff_t stride, double gain) {
+    add_span(receptor, replica, t, column, stride, gain, 0, n_);
+}
+
+void TwoChannelUnitPopulation::add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t,
+                                         double amount) {
+    if (unit >= n_) throw std::out_of_range("population '" + name() + "': unit out of range");
+    add_span(receptor, replica, t, &amount, 1, 1.0, unit, 1);
+}
+
+void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                                        std::ptrdiff_t stride, double gain, std::size_t first, std::size_t count) {
+    check_rebased(replica, t);
+    const Replica& rep = rep_[replica];
+    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = std::exp(D / p_.tau_ms);
+    const std::size_t base = std::size_t{replica} * n_ + first;
+    const std::size_t n = count;
+    double* B = &B_[base];
+    double* Vp = &Vp_[base];
+    double* A = &A_[base];
+    double* Np = &Np_[base];
+    double* Nf = &Nf_[base];
+    const double g = rep.g, a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+    const double fa = g > 0.0 ? std::exp(a * D / p_.tau_ms) : 0.0;
+    if (receptor == dendrite) {
+        // A += k x e^(D/tau_s); Vp -= C k x e^(D/tau) keeps Vbar continuous; with the teacher on,
+        // Nf -= C k x (1 - g K) e^(a D/tau) keeps N continuous.
+        const double xs = p_.k * gain * fs, xf = C_ * p_.k * gain * f;
+        for (std::size_t i = 0; i < n; ++i) {
+            const double w = column[static_cast<std::ptrdiff_t>(i) * stride];
+            A[i] += w * xs;
+            Vp[i] -= w * xf;
+        }
+        if (g > 0.0) {
+            const double xa = C_ * p_.k * gain * (1.0 - g * K) * fa;
+            for (std::size_t i = 0; i < n; ++i) Nf[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xa;
+        }
+    } else if (receptor == nudge) {
+        const double xs = gain * fs;
+        for (std::size_t i = 0; i < n; ++i) B[i] += column[static_cast<std::ptrdiff_t>(i) * stride] * xs;
+        if (g > 0.0) {
+            const double xa = gain * K * fa;
+            for (std::size_t i = 0; i < n; ++i) Nf[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xa;
+        } else {
+            const double xf = C_ * gain * f;
+            for (std::size_t i = 0; i < n; ++i) Np[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xf;
+        }
+    } else {
+        throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
+    }
+}
+
+void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_ms t, double amount) {
+    if (receptor != dendrite)
+        throw std::invalid_argument("population '" + name() + "': only the dendrite has a constant input (bias)");
+    if (unit >= n_) throw std::out_of_range("population '" + name() + "': unit out of range");
+    const double dkb = p_.k * amount;
+    bias_[unit] += amount;
+    kb_[unit] += dkb;
+    // Vbar stays continuous: Vp -= dkb e^(D/tau); with the teacher on, N's particular part moves
+    // by dkb / a, which Nf takes back.
+    for (std::uint32_t r = 0; r < replicas_; ++r) {
+        check_rebased(r, t);
+        const Replica& rep = rep_[r];
+        const double D = t - rep.t0;
+        const std::size_t idx = std::size_t{r} * n_ + unit;
+        Vp_[idx] -= dkb * std::exp(D / p_.tau_ms);
+        if (rep.g > 0.0) {
+            const double a = 1.0 + rep.g;
+            Nf_[idx] -= dkb / a * std::exp(a * D / p_.tau_ms);
+        }
+    }
+}
+
+void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, double g, const std::vector<double>& y) {
+    if (replica >= replicas_) throw std::out_of_range("population '" + name() + "': replica out of range");
+    if (!(g >= 0.0 && std::isfinite(g))) throw std::invalid_argument("population '" + name() + "': teacher conductance must be finite and >= 0");
+    if (y.size() != n_) throw std::invalid_argument("population '" + name() + "': one teacher target per unit");
+    for (double v : y)
+        if (!std::isfinite(v)) throw std::invalid_argument("population '" + name() + "': non-finite teacher target");
+    Replica& rep = rep_[replica];
+    const std::size_t base = std::size_t{replica} * n_;
+    if (rep.g == 0.0 && g == 0.0) {  // no conductance before or after: N is unchanged, bitwise
+        std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(base));
+        return;
+    }
+    check_rebased(replica, t);
+    const Factors f = decay(replica, t);
+    const double D = t - rep.t0;
+    std::vector<double> N(n_);
+    for (std::size_t i = 0; i < n_; ++i) {
+        const Potentials v = potentials(replica, static_cast<node_index>(i), t);
+        N[i] = v.U - v.Vbar;
+    }
+    rep.g = g;
+    std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(base));
+    for (std::size_t i = 0; i < n_; ++i) {
+        const std::size_t idx = base + i;
+        if (g == 0.0) {
+            Np_[idx] = (N[i] - C_ * B_[idx] * f.Es) * std::exp(D / p_.tau_ms);
+            Nf_[idx] = 0.0;
+        } else {
+            const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+            const double part = g * (y_[idx] - kb_[i]) / a - Vp_[idx] * f.E + (B_[idx] - g * C_ * A_[idx]) * K * f.Es;
+            Nf_[idx] = (N[i] - part) * std::exp(a * D / p_.tau_ms);
+        }
+    }
+}
+
+void TwoChannelUnitPopulation::rebase(std::uint32_t replica, time_ms t) {
+    Replica& rep = rep_[replica];
+    const Factors f = decay(replica, t);
+    const std::size_t base = std::size_t{replica} * n_;
+    for (std::size_t i = base; i < base + n_; ++i) {
+        A_[i] *= f.Es;
+        B_[i] *= f.Es;
+        Vp_[i] *= f.E;
+        Np_[i] *= f.E;
+        Nf_[i] *= f.Ea;
+    }
+    rep.t0 = t;
+}
+
+}  // namespace settle

@@ -1,0 +1,133 @@
+#pragma once
+// The learning circuit's two-compartment unit, with a somatic and a prediction spike channel.
+//
+// Model (potentials unitless relative to rest, time in ms, rates in 1/ms; after Urbanczik & Senn
+// 2014 and the circuit of docs/science.md, "The learning circuit"):
+//   dendrite   V*(t)   = k (I_d(t) + b)                 k = g_D / (g_L + g_D), b a learnable bias
+//   soma       tau dU/dt    = -U + V* + I_n(t) + g(t) (y - U)
+//   prediction tau dVbar/dt = -Vbar + V*                 (U's lag-matched, un-nudged twin)
+// I_d and I_n are the inputs of the receptors "dendrite" and "nudge": filtered spike trains,
+//   tau_s dI/dt = -I + sum over input spikes of the delivered amount (DenseTarget),
+// and g(t) >= 0 is the teacher's conductance toward the targets y (in units of g_L + g_D),
+// piecewise constant and set by a driver (set_teacher): 0 for hidden layers.
+//
+// Emission: Poisson by thinning. Each replica has one stream of candidates at rate n r_max (n
+// units); a candidate picks a unit uniformly and one uniform u, and the unit spikes on
+//   channel 0 (somatic)    iff u < p(U)
+//   channel 1 (prediction) iff u < p(Vbar)
+// so each channel is a Poisson train of rate r_max p(.), and the two differ only where U and Vbar
+// differ (common random numbers). p is the logistic 1 / (1 + e^-U) or, for `linear`, the clamp
+// (U - lo) / (hi - lo) to [0, 1].
+//
+// Exact advance, no time step: every input is a sum of exponentials in tau_s and the teacher is
+// piecewise constant, so the state is a closed form in a few per-unit coefficients relative to a
+// per-replica reference time t0 (D = t - t0, E = e^(-D/tau), Es = e^(-D/tau_s), C = tau_s / (tau_s - tau)):
+//   Vbar(t) = k b + Vp E + C A Es              (A: dendritic input at t0, times k)
+//   U(t) = Vbar(t) + N(t), with the nudge's and teacher's part N:
+//     teacher off: N = Np E + C B Es             (B: nudge input at t0)
+//     teacher on (a = 1 + g, Ea = e^(-a D/tau), K = 1 / (a - tau/tau_s)):
+//                  N = Nf Ea + g (y - k b) / a - Vp E + (B - g C A) K Es
+// An input adds to A or B and corrects Vp, Np or Nf so that U and Vbar stay continuous; a teacher
+// switch re-expresses N in the new regime. Storing U as Vbar + N keeps them bitwise equal until a
+// nudge or a teacher first acts (N is exactly 0 then), so the two channels agree and no
+// plasticity rule that compares them changes a weight. rebase(r, t) moves the reference time of
+// replica r to t (the exponentials e^(D a / tau) grow with D: a driver rebases at least every
+// few hundred ms, at times fixed by its schedule; an advance too far from t0 is an error).
+// tau_s = tau is not supported yet (C would be infinite): the constructor refuses it.
+//
+// Node ids: (replica * 2 + channel) * units + unit. State variables: U, Vbar, V* (read() is a
+// pure function of the coefficients: reading never changes the state or its advance).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/dense_projection.hpp"
+#include "sim/population.hpp"
+#include "sim/random.hpp"
+
+namespace settle {
+
+struct TwoChannelUnitParameters {
+    double tau_ms = 5.0;           // somatic time constant C / (g_L + g_D), ms
+    double synapse_tau_ms = 20.0;  // low-pass of the dendritic and nudge inputs, ms
+    double k = 2.0 / 2.1;          // dendritic coupling g_D / (g_L + g_D)
+    double rate_max_hz = 1600.0;   // candidate rate (maximum rate) of each unit, Hz
+    enum class Emission { logistic, linear } emission = Emission::logistic;
+    double lo = -3.0, hi = 3.0;    // linear emission: the potentials the rate spans
+};
+
+class TwoChannelUnitPopulation final : public Population, public DenseTarget {
+public:
+    static constexpr int dendrite = 0, nudge = 1;
+    static constexpr int element_U = 0, element_Vbar = 1, element_Vstar = 2;
+
+    // first_replica offsets the replicas' stream keys (a block of a larger set of replicas).
+    TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
+                             TwoChannelUnitParameters p, std::uint32_t first_replica = 0);
+
+    std::string model() const override { return "two_channel_unit"; }
+    void initialize(std::uint64_t seed, time_ms t_start) override;
+    std::vector<std::string> receptors() const override { return {"dendrite", "nudge"}; }
+
+    std::uint32_t channels() const override { return 2; }
+    std::uint32_t replicas() const override { return replicas_; }
+    bool streams_are_nodes() const override { return false; }
+    std::size_t emission_streams() const override { return replicas_; }
+    time_ms next_stream_candidate(std::size_t stream) const override { return rep_[stream].next; }
+    Emission resolve_stream(std::size_t stream, time_ms t) override;
+    void rebase(std::uint32_t replica, time_ms t) override;
+
+    std::vector<StateVariable> state_variables() const override {
+        return {{"U", "1", element_U}, {"Vbar", "1", element_Vbar}, {"Vstar", "1", element_Vstar}};
+    }
+    double read(node_index node, int element_id, time_ms t) override;
+
+    void add_column(int receptor, std::uint32_t replica, time_ms t, const double* column, std::ptrdiff_t stride,
+                    double gain) override;
+    void add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t, double amount) override;
+    void add_constant(int receptor, node_index unit, time_ms t, double amount) override;
+    double input_time_constant(int) const override { return p_.synapse_tau_ms; }
+
+    // Teacher conductance g >= 0 toward targets y (one per unit) for one replica from t on.
+    void set_teacher(std::uint32_t replica, time_ms t, double g, const std::vector<double>& y);
+    // Biases b (one per unit); before initialize(), or through add_constant() during a run.
+    void set_bias(std::vector<double> b);
+    const std::vector<double>& bias() const { return bias_; }
+
+    // Potentials of one unit of one replica at t.
+    struct Potentials {
+        double U, Vbar, Vstar;
+    };
+    Potentials potentials(std::uint32_t replica, node_index unit, time_ms t) const;
+    double acceptance(double U) const;
+    const TwoChannelUnitParameters& parameters() const { return p_; }
+
+private:
+    struct Factors {
+        double E, Es, Ea;  // e^(-D/tau), e^(-D/tau_s), e^(-a D/tau) at D = t - t0
+    };
+    Factors decay(std::uint32_t replica, time_ms t) const;
+    void check_rebased(std::uint32_t replica, time_ms t) const;
+    // Inputs gain * values[j * stride] to units first .. first + count - 1 of one replica: the
+    // coefficient updates of the header, shared by add_column and add_input.
+    void add_span(int receptor, std::uint32_t replica, time_ms t, const double* values, std::ptrdiff_t stride,
+                  double gain, std::size_t first, std::size_t count);
+
+    TwoChannelUnitParameters p_;
+    std::size_t n_;
+    std::uint32_t replicas_, first_replica_;
+    double rmax_per_ms_, C_;
+    std::vector<double> bias_, kb_;
+    // Per replica and unit (index replica * n + unit).
+    std::vector<double> A_, Vp_, B_, Np_, Nf_, y_;
+    struct Replica {
+        time_ms t0 = 0.0;
+        double g = 0.0;  // teacher conductance now
+        time_ms next = never;
+        CounterRng rng{0, 0, 0, StreamKind::emission};
+    };
+    std::vector<Replica> rep_;
+};
+
+}  // namespace settle

@@ -1,0 +1,118 @@
+#include "sim/dense_projection.hpp"
+
+#include <cmath>
+#include <stdexcept>
+
+namespace settle {
+
+DenseProjection::DenseProjection(std::string name, std::size_t source_population, std::size_t target_population,
+                                 int receptor, std::shared_ptr<DenseMatrix> matrix, bool transposed,
+                                 std::vector<double> channel_gain)
+    : name_(std::move(name)),
+      source_population_(source_population),
+      target_population_(target_population),
+      receptor_(receptor),
+      matrix_(std::move(matrix)),
+      transposed_(transposed),
+      channel_gain_(std::move(channel_gain)) {
+    if (!matrix_) throw std::invalid_argument("dense projection '" + name_ + "' has no matrix");
+    for (double g : channel_gain_)
+        if (!std::isfinite(g)) throw std::invalid_argument("dense projection '" + name_ + "': non-finite channel gain");
+}
+
+void DenseProjection::bind(Population& source, Population& target) {
+    auto* dense = dynamic_cast<DenseTarget*>(&target);
+    if (!dense)
+        throw std::invalid_argument("dense projection '" + name_ + "': population '" + target.name() + "' (" +
+                                    target.model() + ") accepts no dense projection");
+    if (source.replicas() != target.replicas())
+        throw std::invalid_argument("dense projection '" + name_ + "': source and target replica counts differ");
+    if (source.units() != source_units() || target.units() != target_units())
+        throw std::invalid_argument("dense projection '" + name_ + "': matrix is " + std::to_string(matrix_->rows) +
+                                    " x " + std::to_string(matrix_->cols) + ", populations have " +
+                                    std::to_string(target.units()) + " and " + std::to_string(source.units()) +
+                                    " units");
+    if (channel_gain_.size() != source.channels())
+        throw std::invalid_argument("dense projection '" + name_ + "': one gain per source channel (" +
+                                    std::to_string(source.channels()) + ")");
+    const std::size_t n_receptors = target.receptors().size();
+    if (receptor_ < 0 || static_cast<std::size_t>(receptor_) >= n_receptors)
+        throw std::invalid_argument("dense projection '" + name_ + "': no such receptor of '" + target.name() + "'");
+    target_ = &target;
+    dense_target_ = dense;
+    tau_ = dense->input_time_constant(receptor_);
+    replicas_ = source.replicas();
+    n_src_ = source_units();
+}
+
+void DenseProjection::keep_traces(bool gram) {
+    if (!target_) throw std::logic_error("dense projection '" + name_ + "': keep_traces() before bind()");
+    traces_.assign(std::size_t{replicas_} * n_src_, 0.0);
+    ref_ms_.assign(replicas_, 0.0);
+    gram_enabled_ = gram_enabled_ || gram;
+    gram_.assign(gram_enabled_ ? std::size_t{replicas_} * replicas_ : 0, 0.0);
+}
+
+double DenseProjection::trace_decay(std::uint32_t replica, time_ms t) const {
+    return std::exp(-(t - ref_ms_[replica]) / tau_);
+}
+
+std::size_t DenseProjection::deliver(const Population::Emission& e, time_ms t) {
+    double gain = 0.0;
+    for (std::uint32_t c = 0; c < channel_gain_.size(); ++c)
+        if (e.channel_mask & (1u << c)) gain += channel_gain_[c];
+    if (gain == 0.0) return 0;
+    const std::uint32_t r = e.replica;
+    const std::size_t m = e.unit;
+    if (!traces_.empty()) {
+        const double delta = gain * std::exp((t - ref_ms_[r]) / tau_);
+        double* tr = &traces_[std::size_t{r} * n_src_];
+        if (gram_enabled_) {
+            // G_rq += delta tr^q_m for q != r (both halves), G_rr += 2 delta tr^r_m + delta^2.
+            for (std::uint32_t q = 0; q < replicas_; ++q) {
+                if (q == r) continue;
+                const double add = delta * traces_[std::size_t{q} * n_src_ + m];
+                gram_[std::size_t{r} * replicas_ + q] += add;
+                gram_[std::size_t{q} * replicas_ + r] += add;
+            }
+            gram_[std::size_t{r} * replicas_ + r] += delta * (2.0 * tr[m] + delta);
+        }
+        tr[m] += delta;
+    }
+    if (transposed_)
+        dense_target_->add_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain);
+    else
+        dense_target_->add_column(receptor_, r, t, &matrix_->w[m * matrix_->rows], 1, gain);
+    return target_units();
+}
+
+void DenseProjection::on_source_row_change(std::size_t m, const double* delta, std::ptrdiff_t stride, time_ms t) {
+    for (std::uint32_t r = 0; r < replicas_; ++r) {
+        const double tr = trace(r, m, t);
+        if (tr != 0.0) dense_target_->add_column(receptor_, r, t, delta, stride, tr);
+    }
+}
+
+void DenseProjection::on_target_row_change(std::size_t j, const double* delta, std::ptrdiff_t stride, time_ms t) {
+    for (std::uint32_t r = 0; r < replicas_; ++r) {
+        const double* tr = trace_ref(r);
+        double dot = 0.0;
+        for (std::size_t m = 0; m < n_src_; ++m) dot += delta[static_cast<std::ptrdiff_t>(m) * stride] * tr[m];
+        if (dot != 0.0) dense_target_->add_input(receptor_, r, static_cast<node_index>(j), t, dot * trace_decay(r, t));
+    }
+}
+
+void DenseProjection::rebase(std::uint32_t replica, time_ms t) {
+    if (traces_.empty()) return;
+    const double f = trace_decay(replica, t);
+    double* tr = &traces_[std::size_t{replica} * n_src_];
+    for (std::size_t m = 0; m < n_src_; ++m) tr[m] *= f;
+    if (gram_enabled_)
+        for (std::uint32_t q = 0; q < replicas_; ++q) {
+            gram_[std::size_t{replica} * replicas_ + q] *= f;
+            gram_[std::size_t{q} * replicas_ + replica] *= f;  // the diagonal gets f^2
+        }
+    ref_ms_[replica] = t;
+}
+
+}  // namespace settle
