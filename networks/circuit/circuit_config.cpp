@@ -10,6 +10,7 @@ std::vector<int> CircuitConfig::sizes() const {
 }
 
 std::string to_string(Mode m) { return m == Mode::rate ? "rate" : "spiking"; }
+std::string to_string(Engine e) { return e == Engine::stepped ? "stepped" : "event"; }
 std::string to_string(Nudge n) { return n == Nudge::twin ? "twin" : "lateral"; }
 std::string to_string(Feedback f) {
     return f == Feedback::random ? "random" : f == Feedback::learned ? "learned" : "symmetric";
@@ -69,6 +70,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     ConfigTable empty_circuit(empty_table, "circuit");
     ConfigTable& t = ct ? *ct : empty_circuit;
     c.mode = t.get_choice("mode", "rate", {"rate", "spiking"}) == "rate" ? Mode::rate : Mode::spiking;
+    c.engine = t.get_choice("engine", "stepped", {"stepped", "event"}) == "stepped" ? Engine::stepped : Engine::event;
     const std::string nudge = t.get_choice("nudge", "twin", {"twin", "lateral"});
     c.nudge = nudge == "twin" ? Nudge::twin : Nudge::lateral;
     const std::string fb = t.get_choice("feedback", "random", {"random", "learned", "symmetric"});
@@ -146,6 +148,12 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         if (c.rule_reference == RuleReference::instantaneous)
             t.fail("rule_reference", "\"instantaneous\" is implemented in rate mode only");
     }
+    if (c.engine == Engine::event) {
+        if (c.mode != Mode::spiking) t.fail("engine", "\"event\" runs the spiking mode (set mode = \"spiking\")");
+        if (c.nudge != Nudge::twin) t.fail("engine", "\"event\" implements the twin nudge only so far");
+        if (c.feedback == Feedback::learned) t.fail("engine", "\"event\" implements random and symmetric feedback only so far");
+        if (c.synapse_tau_ms == c.tau_ms) t.fail("synapse_tau_ms", "must differ from tau_ms with engine = \"event\"");
+    }
     if (ct) t.finish();
 
     if (auto s = root.table("schedule")) {
@@ -188,6 +196,8 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         const std::string on = d->get_choice("on", "both", {"both", "trained", "untrained"});
         q.untrained = on != "trained";
         q.trained = on != "untrained";
+        if (q.enabled && c.engine == Engine::event)
+            d->fail("enabled", "the temporal-derivative test needs engine = \"stepped\" so far");
         d->finish();
     }
     return c;

@@ -13,6 +13,9 @@
 namespace settle::circuit {
 
 enum class Mode { rate, spiking };
+// How spiking mode runs: on settle's event-driven kernel (event_circuit.hpp) or on the circuit's
+// own fixed-step loop (spiking_circuit.hpp), kept until the event-driven one covers every option.
+enum class Engine { stepped, event };
 enum class Nudge { twin, lateral };
 enum class Feedback { random, learned, symmetric };
 enum class TaskKind { teacher_student, two_moons, fashion_mnist };
@@ -62,6 +65,7 @@ struct DerivativeTestConfig {
 
 struct CircuitConfig {
     Mode mode = Mode::rate;
+    Engine engine = Engine::stepped;
     Nudge nudge = Nudge::twin;
     Feedback feedback = Feedback::random;
     RuleReference rule_reference = RuleReference::lagged;
@@ -132,6 +136,7 @@ struct CircuitConfig {
 CircuitConfig parse_circuit_config(ConfigTable& root);
 
 std::string to_string(Mode);
+std::string to_string(Engine);
 std::string to_string(Nudge);
 std::string to_string(Feedback);
 std::string to_string(TaskKind);

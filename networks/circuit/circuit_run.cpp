@@ -1,12 +1,15 @@
 #include "networks/circuit/circuit_run.hpp"
 
 #include <chrono>
+#include <memory>
+#include <stdexcept>
 #include <cmath>
 #include <type_traits>
 
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_training.hpp"
+#include "networks/circuit/event_circuit.hpp"
 #include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/spiking_circuit.hpp"
 #include "networks/circuit/tasks.hpp"
@@ -40,6 +43,29 @@ std::vector<DerivativeCell> derivative_cells(RateCircuit& c, const Eigen::Matrix
         for (double d : q.delays_ms) cells.push_back(temporal_derivative_test(c, x, y, g, d, q.settle_ms, seed));
     return cells;
 }
+
+std::vector<DerivativeCell> derivative_cells(EventCircuit&, const Eigen::MatrixXd&, const Eigen::MatrixXd&,
+                                             const DerivativeTestConfig&, std::uint64_t) {
+    throw std::logic_error("the temporal-derivative test runs on the stepped engine");  // refused by the config
+}
+
+// Training: the stepped circuits through train() (circuit_training.hpp), the event-driven one
+// through its own driver on the kernel.
+template <class Circuit>
+typename Circuit::State train_circuit(Circuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                                      const std::function<bool(std::int64_t)>& checkpoint) {
+    return train(c, data, presentations, seed, checkpoint);
+}
+EventCircuit::State train_circuit(EventCircuit& c, const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                                  const std::function<bool(std::int64_t)>& checkpoint) {
+    return c.train(data, presentations, seed, checkpoint);
+}
+
+template <class Circuit>
+void centre_first_layer(Circuit& c, const Eigen::VectorXd& b) {
+    c.weights().b[0] = b;
+}
+void centre_first_layer(EventCircuit& c, const Eigen::VectorXd& b) { c.set_bias(0, b); }
 
 std::vector<DerivativeCell> derivative_cells(SpikingCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
                                              const DerivativeTestConfig& q, std::uint64_t seed) {
@@ -121,7 +147,7 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
         double in_checkpoints = 0.0;
         Eigen::MatrixXd last_outputs;
         std::int64_t last_done = -1;
-        typename Circuit::State final_state = train(c, data, cfg.presentations, seed, [&](std::int64_t done) {
+        typename Circuit::State final_state = train_circuit(c, data, cfg.presentations, seed, [&](std::int64_t done) {
             const double t_enter = seconds();
             CircuitProgress p{name, done, cfg.presentations, NAN, t_enter};
             if (curve_x) {
@@ -146,11 +172,12 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
 
     // Same initial weights for the circuit and its controls.
     auto make_circuit = [&] {
-        Circuit c(cfg, seed);
-        if (cfg.centre_init) c.weights().b[0] = -c.weights().W[0] * data.x_train.rowwise().mean();
+        auto c = std::make_unique<Circuit>(cfg, seed);
+        if (cfg.centre_init) centre_first_layer(*c, -c->weights().W[0] * data.x_train.rowwise().mean());
         return c;
     };
-    Circuit circuit = make_circuit();
+    const std::unique_ptr<Circuit> circuit_owner = make_circuit();
+    Circuit& circuit = *circuit_owner;
     if (cfg.derivative_test.enabled && cfg.derivative_test.untrained)
         derivative_table(circuit, data, cfg.derivative_test, seed, "untrained", results);
     const Weights initial = circuit.weights();
@@ -167,7 +194,7 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
     results.metric("train_wall_seconds", cost.wall_seconds);
     results.metric("train_simulated_seconds", simulated_s);
     results.metric("train_simulated_seconds_per_wall_second", cost.wall_seconds > 0 ? simulated_s / cost.wall_seconds : 0.0);
-    if constexpr (std::is_same_v<Circuit, SpikingCircuit>) {
+    if constexpr (!std::is_same_v<Circuit, RateCircuit>) {
         results.metric("train_input_spikes", cost.state.input_spikes);
         results.metric("train_neuron_spikes", cost.state.neuron_spikes);
         results.metric("train_synaptic_events", cost.state.synaptic_events);
@@ -215,16 +242,16 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
         derivative_table(circuit, data, cfg.derivative_test, seed, "trained", results);
 
     if (cfg.control_output_only && !stopped) {
-        Circuit c = make_circuit();
-        c.set_eta(0.0, cfg.eta_out);
-        const double e = test_error(data, run(c, "output_only", nullptr, nullptr));
+        const auto c = make_circuit();
+        c->set_eta(0.0, cfg.eta_out);
+        const double e = test_error(data, run(*c, "output_only", nullptr, nullptr));
         results.metric("test_error_output_only", e);
         if (data.classification) results.metric("test_accuracy_output_only", 1.0 - e);
     }
     if (cfg.control_frozen && !stopped) {
-        Circuit c = make_circuit();
-        c.set_eta(0.0, 0.0);
-        results.metric("test_error_frozen", test_error(data, run(c, "frozen", nullptr, nullptr)));
+        const auto c = make_circuit();
+        c->set_eta(0.0, 0.0);
+        results.metric("test_error_frozen", test_error(data, run(*c, "frozen", nullptr, nullptr)));
     }
     results.metric("wall_seconds_total", seconds());
     return !stopped;
@@ -235,6 +262,8 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
 bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
                             const std::function<bool()>& stop) {
+    if (cfg.mode == Mode::spiking && cfg.engine == Engine::event)
+        return run_mode<EventCircuit>(cfg, seed, results, progress, stop);
     if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop);
     return run_mode<RateCircuit>(cfg, seed, results, progress, stop);
 }

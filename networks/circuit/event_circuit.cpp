@@ -1,0 +1,309 @@
+#include "networks/circuit/event_circuit.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "networks/circuit/presentation_schedule.hpp"
+#include "networks/circuit/rate_circuit.hpp"
+
+namespace settle::circuit {
+
+namespace {
+
+std::shared_ptr<DenseMatrix> to_dense(const Eigen::MatrixXd& m) {
+    auto d = std::make_shared<DenseMatrix>(static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols()));
+    Eigen::Map<Eigen::MatrixXd>(d->w.data(), m.rows(), m.cols()) = m;  // both column-major
+    return d;
+}
+
+Eigen::MatrixXd to_eigen(const DenseMatrix& d) {
+    return Eigen::Map<const Eigen::MatrixXd>(d.w.data(), static_cast<Eigen::Index>(d.rows),
+                                             static_cast<Eigen::Index>(d.cols));
+}
+
+std::vector<double> column(const Eigen::MatrixXd& m, Eigen::Index j) {
+    return std::vector<double>(m.col(j).data(), m.col(j).data() + m.rows());
+}
+
+std::string layer_name(const std::string& prefix, std::size_t l) {
+    std::string s(prefix);
+    s += "layer";
+    s += std::to_string(l);
+    return s;
+}
+
+std::string indexed(const std::string& prefix, const char* what, std::size_t l) {
+    std::string s(prefix);
+    s += what;
+    s += std::to_string(l);
+    return s;
+}
+
+// The circuit's network over S replicas: the populations and projections of event_circuit.hpp.
+// With `learn`, the forward projections carry the rule; the matrices are shared, not copied.
+struct Built {
+    PooledPoissonSource* input = nullptr;
+    std::vector<TwoChannelUnitPopulation*> layers;
+    std::vector<LagCompensatedRule*> rules;
+};
+
+}  // namespace
+
+EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : config_(config), seed_(seed) {
+    if (config_.mode != Mode::spiking) throw std::invalid_argument("the event-driven circuit is the spiking mode");
+    if (config_.nudge != Nudge::twin || config_.feedback == Feedback::learned)
+        throw std::invalid_argument("the event-driven circuit implements the twin nudge with random or symmetric feedback");
+    const Weights w = initial_weights(config_, seed_);
+    for (const auto& W : w.W) W_.push_back(to_dense(W));
+    b_initial_ = w.b;
+    if (config_.feedback == Feedback::random)
+        for (const auto& B : initial_feedback(config_, seed_)) B_.push_back(to_dense(B));
+
+    net_ = std::make_unique<Network>();
+    const std::vector<int> n = config_.sizes();
+    const auto S = static_cast<std::uint32_t>(config_.streams);
+    const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
+    auto in = std::make_unique<PooledPoissonSource>("input", static_cast<std::size_t>(n[0]), S, config_.input_rate_hz);
+    input_ = in.get();
+    net_->add_population(std::move(in));
+    for (std::size_t l = 1; l < n.size(); ++l) {
+        auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name("", l), static_cast<std::size_t>(n[l]), S,
+                                                              unit_parameters(static_cast<int>(l)));
+        pop->set_bias(std::vector<double>(b_initial_[l - 1].data(), b_initial_[l - 1].data() + b_initial_[l - 1].size()));
+        layers_.push_back(pop.get());
+        net_->add_population(std::move(pop));
+    }
+    const std::size_t L = n.size() - 1;
+    for (std::size_t l = 1; l <= L; ++l) {
+        const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)}
+                                                : std::vector<double>{1.0 / (r * tau_s), 0.0};
+        auto proj = std::make_unique<DenseProjection>(indexed("", "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite,
+                                                      W_[l - 1], false, gain);
+        const bool out = l == L;
+        LagCompensatedRule::Parameters rp;
+        rp.eta_per_ms = out ? config_.eta_out : config_.eta_hidden;
+        rp.scale = out ? config_.output_span() : 1.0;
+        rp.rate_max_hz = config_.rate_max_hz;
+        auto rule = std::make_unique<LagCompensatedRule>(rp);
+        rules_.push_back(rule.get());
+        proj->set_rule(std::move(rule));
+        net_->add_dense_projection(std::move(proj));
+    }
+    for (std::size_t l = 1; l < L; ++l) {
+        const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
+        const bool symmetric = config_.feedback == Feedback::symmetric;
+        net_->add_dense_projection(std::make_unique<DenseProjection>(
+            indexed("", "B", l), l + 1, l, TwoChannelUnitPopulation::nudge, symmetric ? W_[l] : B_[l - 1], symmetric,
+            std::vector<double>{g, -g}));
+    }
+    sim_ = std::make_unique<Simulator>(*net_, seed_);
+}
+
+TwoChannelUnitParameters EventCircuit::unit_parameters(int layer) const {
+    TwoChannelUnitParameters p;
+    p.tau_ms = config_.tau_ms;
+    p.synapse_tau_ms = config_.synapse_tau_ms;
+    p.k = config_.k();
+    p.rate_max_hz = config_.rate_max_hz;
+    const bool out = layer == static_cast<int>(config_.sizes().size()) - 1;
+    p.emission = out ? TwoChannelUnitParameters::Emission::linear : TwoChannelUnitParameters::Emission::logistic;
+    p.lo = config_.output_lo;
+    p.hi = config_.output_hi;
+    return p;
+}
+
+double EventCircuit::decode_slope(int layer) const {
+    return layer == static_cast<int>(config_.sizes().size()) - 1 ? config_.output_span() : 1.0;
+}
+
+Weights EventCircuit::weights() const {
+    Weights w;
+    for (std::size_t i = 0; i < W_.size(); ++i) {
+        w.W.push_back(to_eigen(*W_[i]));
+        const std::vector<double>& b = layers_[i]->bias();
+        w.b.push_back(Eigen::Map<const Eigen::VectorXd>(b.data(), static_cast<Eigen::Index>(b.size())));
+    }
+    return w;
+}
+
+void EventCircuit::set_bias(int layer_index, const Eigen::VectorXd& b) {
+    layers_.at(static_cast<std::size_t>(layer_index))->set_bias(std::vector<double>(b.data(), b.data() + b.size()));
+}
+
+void EventCircuit::set_eta(double hidden, double out) {
+    for (std::size_t i = 0; i < rules_.size(); ++i) rules_[i]->set_eta(i + 1 == rules_.size() ? out : hidden);
+}
+
+void EventCircuit::set_eta_scale(double scale) {
+    for (LagCompensatedRule* r : rules_) r->set_eta_scale(scale);
+}
+
+Eigen::MatrixXd EventCircuit::feedback_matrix(int i) const {
+    const auto s = static_cast<std::size_t>(i);
+    if (config_.feedback == Feedback::symmetric) return to_eigen(*W_[s + 1]).transpose();
+    return to_eigen(*B_[s]);
+}
+
+namespace {
+
+// Counts the somatic spikes of one population while `counting`.
+class SomaticCounter final : public RunObserver {
+public:
+    SomaticCounter(std::size_t population, std::size_t units, std::size_t replicas)
+        : population_(population), units_(units), counts_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(units),
+                                                                                  static_cast<Eigen::Index>(replicas))) {}
+    void on_spike(std::size_t population, node_index node, time_ms) override {
+        if (!counting || population != population_) return;
+        const std::size_t unit = node % units_, rc = node / units_;
+        if (rc % 2 == 0) counts_(static_cast<Eigen::Index>(unit), static_cast<Eigen::Index>(rc / 2)) += 1.0;
+    }
+    void on_sample(std::size_t, std::uint64_t, time_ms, const std::vector<double>&) override {}
+    bool counting = false;
+    const Eigen::MatrixXd& counts() const { return counts_; }
+
+private:
+    std::size_t population_, units_;
+    Eigen::MatrixXd counts_;
+};
+
+class Forward final : public RunObserver {
+public:
+    explicit Forward(RunObserver* to) : to_(to) {}
+    void on_spike(std::size_t p, node_index n, time_ms t) override {
+        if (to_) to_->on_spike(p, n, t);
+    }
+    void on_sample(std::size_t probe, std::uint64_t step, time_ms t, const std::vector<double>& row) override {
+        if (to_) to_->on_sample(probe, step, t, row);
+    }
+    void on_progress(time_ms t, std::uint64_t events) override {
+        if (to_) to_->on_progress(t, events);
+    }
+
+private:
+    RunObserver* to_;
+};
+
+}  // namespace
+
+Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
+    // Blocks of inputs, one replica each; streams keyed by the global input index, so the
+    // blocking does not change a spike.
+    constexpr Eigen::Index block = 256;
+    const std::vector<int> n = config_.sizes();
+    const std::size_t L = n.size() - 1;
+    const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
+    const double expected_max = r * config_.test_window_ms;
+    Eigen::MatrixXd out(n[L], x.cols());
+    for (Eigen::Index first = 0; first < x.cols(); first += block) {
+        const auto R = static_cast<std::uint32_t>(std::min(block, x.cols() - first));
+        const auto offset = static_cast<std::uint32_t>(first);
+        Network net;
+        auto in = std::make_unique<PooledPoissonSource>("eval/input", static_cast<std::size_t>(n[0]), R,
+                                                        config_.input_rate_hz, offset);
+        for (std::uint32_t j = 0; j < R; ++j) in->set_rates(j, 0.0, column(x, first + j));
+        net.add_population(std::move(in));
+        for (std::size_t l = 1; l <= L; ++l) {
+            auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name("eval/", l), static_cast<std::size_t>(n[l]),
+                                                                  R, unit_parameters(static_cast<int>(l)), offset);
+            pop->set_bias(layers_[l - 1]->bias());
+            net.add_population(std::move(pop));
+        }
+        // Frozen and without a teacher the channels agree, so only the forward weights matter.
+        for (std::size_t l = 1; l <= L; ++l) {
+            const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)}
+                                                    : std::vector<double>{1.0 / (r * tau_s), 0.0};
+            net.add_dense_projection(std::make_unique<DenseProjection>(
+                indexed("eval/", "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite, W_[l - 1], false, gain));
+        }
+        Simulator sim(net, seed_);
+        sim.record_spikes(L);
+        SomaticCounter counter(L, static_cast<std::size_t>(n[L]), R);
+        sim.start(0.0);
+        sim.advance(config_.test_settle_ms, counter);
+        for (std::uint32_t j = 0; j < R; ++j) sim.rebase(j);
+        counter.counting = true;
+        sim.advance(config_.test_settle_ms + config_.test_window_ms, counter);
+        out.middleCols(first, R) =
+            (config_.output_lo + config_.output_span() * (counter.counts().array() / expected_max)).matrix();
+    }
+    return out;
+}
+
+EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                                        const std::function<bool(std::int64_t)>& checkpoint, RunObserver* observer) {
+    const CircuitConfig& cfg = config_;
+    const int S = cfg.streams;
+    const auto n_samples = static_cast<std::size_t>(data.x_train.cols());
+    const std::size_t L = layers_.size();
+    TwoChannelUnitPopulation& output = *layers_.back();
+    std::vector<PresentationSchedule> schedules;
+    std::vector<Presentation> current;
+    std::vector<bool> teacher_on(static_cast<std::size_t>(S), false);
+    for (int s = 0; s < S; ++s) {
+        schedules.emplace_back(cfg.schedule, n_samples, seed, static_cast<std::uint32_t>(s));
+        current.push_back(schedules.back().next());
+        input_->set_rates(static_cast<std::uint32_t>(s), 0.0,
+                          column(data.x_train, static_cast<Eigen::Index>(current.back().sample)));
+    }
+    const std::int64_t every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
+    const double log_final = std::log(cfg.eta_final_fraction);
+    std::int64_t done = 0;
+    auto anneal = [&] {
+        if (presentations > 0)
+            set_eta_scale(std::exp(log_final * static_cast<double>(done) / static_cast<double>(presentations)));
+    };
+    anneal();
+    Forward forward(observer);
+    Simulator& sim = *sim_;
+    sim.start(0.0);
+    for (int s = 0; s < S; ++s)
+        output.set_teacher(static_cast<std::uint32_t>(s), 0.0, 0.0,
+                           column(data.y_train, static_cast<Eigen::Index>(current[static_cast<std::size_t>(s)].sample)));
+    auto totals = [&] {
+        State st;
+        const RunStats& rs = sim.stats();
+        st.t = sim.now();
+        st.input_spikes = static_cast<double>(rs.spikes[0]);
+        for (std::size_t l = 1; l <= L; ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
+        st.synaptic_events = static_cast<double>(rs.synaptic_events);
+        for (const LagCompensatedRule* r : rules_) st.weight_updates += r->updates();
+        return st;
+    };
+    while (done < presentations) {
+        // The next schedule event: the earliest over replicas (ties: the lower replica first).
+        std::size_t s = 0;
+        double t_next = never;
+        for (std::size_t q = 0; q < current.size(); ++q) {
+            const double tq = teacher_on[q] ? current[q].end_ms : current[q].teacher_ms;
+            if (tq < t_next) {
+                t_next = tq;
+                s = q;
+            }
+        }
+        sim.advance(t_next, forward);
+        const auto rs = static_cast<std::uint32_t>(s);
+        sim.rebase(rs);
+        Presentation& p = current[s];
+        if (!teacher_on[s]) {
+            output.set_teacher(rs, t_next, cfg.g_teacher, column(data.y_train, static_cast<Eigen::Index>(p.sample)));
+            teacher_on[s] = true;
+            continue;
+        }
+        ++done;
+        if (done % every == 0 || done == presentations)
+            if (!checkpoint(done)) break;
+        if (done >= presentations) break;
+        anneal();
+        p = schedules[s].next();
+        input_->set_rates(rs, t_next, column(data.x_train, static_cast<Eigen::Index>(p.sample)));
+        sim.reschedule(0, s);
+        output.set_teacher(rs, t_next, 0.0, column(data.y_train, static_cast<Eigen::Index>(p.sample)));
+        teacher_on[s] = false;
+    }
+    if (presentations == 0) checkpoint(0);
+    sim.finish();
+    return totals();
+}
+
+}  // namespace settle::circuit

@@ -1,0 +1,107 @@
+#pragma once
+// The spiking learning circuit on settle's event-driven kernel: a builder and a driver, not an
+// engine. The circuit's layers are two_channel_unit populations (neurons/two_channel_unit.hpp),
+// its inputs a pooled_poisson_source (neurons/pooled_poisson_source.hpp), its weights dense
+// projections (sim/dense_projection.hpp) learning with the lag-compensated rule
+// (plasticity/lag_compensated_rule.hpp); nothing here integrates a membrane or draws a spike.
+//
+// Network, for sizes n_0 (inputs), n_1 .. n_L (hidden layers, then the output), S replicas
+// (`streams`, independent input streams sharing every matrix):
+//   population "input"            pooled_poisson_source, n_0 units, rate input_rate_hz at x = 1
+//   population "layer<l>"         two_channel_unit, n_l units; logistic emission for hidden
+//                                 layers, linear over output_range for the output
+//   projection "W<l>"             dense, layer l-1 -> layer l, receptor dendrite; somatic channel
+//                                 only, gain 1 / (r tau_s) per spike (r: the source's maximum
+//                                 rate); rule lag_compensated (eta_hidden or eta_out; scale 1 or
+//                                 the output's span)
+//   projection "B<l>" (l < L)     dense, layer l+1 -> layer l, receptor nudge; both channels, gains
+//                                 +-lambda k c / (r tau_s) (c: layer l+1's decoded slope), so it
+//                                 carries the twin nudge lambda k G (a(s^U) - a(s^Vbar)); G a
+//                                 fixed random matrix (`random`) or W<l+1> transposed and tied to
+//                                 it (`symmetric`: it stays W^T bitwise while W learns)
+// The teacher is layer L's conductance g_teacher toward the targets, switched by the driver.
+// These are the equations of the circuit's spiking mode (spiking_circuit.hpp, the stepped
+// implementation) without its time step: spikes and weight changes happen at their exact times.
+//
+// Driver: each replica follows its own clock-free PresentationSchedule (the same schedules,
+// seeds and learning-rate annealing as the stepped loop). At each schedule event of replica s the
+// kernel is advanced to that time (run continuation) and the driver changes the replica's
+// input rates, targets or teacher, and rebases the replica (a schedule-fixed time: results do not
+// depend on recording). Replica s's spikes have SONATA node ids (s * 2 + channel) * n + unit
+// (channel 0 somatic, 1 prediction; the input has one channel: s * n_0 + unit).
+//
+// Test pass: a separate frozen network (no rules, no teacher) with the same matrices, one
+// replica per test input in blocks; the output's somatic spikes over test_window_ms after
+// test_settle_ms are decoded to potentials, as in the stepped loop.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/static_network.hpp"
+#include "networks/circuit/tasks.hpp"
+#include "neurons/pooled_poisson_source.hpp"
+#include "neurons/two_channel_unit.hpp"
+#include "plasticity/lag_compensated_rule.hpp"
+#include "sim/simulator.hpp"
+
+namespace settle::circuit {
+
+class EventCircuit {
+public:
+    // Same initial weights and feedback as RateCircuit(config, seed) and SpikingCircuit.
+    EventCircuit(const CircuitConfig& config, std::uint64_t seed);
+    EventCircuit(const EventCircuit&) = delete;
+    EventCircuit& operator=(const EventCircuit&) = delete;
+    EventCircuit(EventCircuit&&) = default;
+
+    // Totals of a training run (cf. SpikingCircuit::State).
+    struct State {
+        double t = 0.0;  // simulated ms per replica
+        double input_spikes = 0.0, neuron_spikes = 0.0, synaptic_events = 0.0;
+        std::uint64_t weight_updates = 0;
+    };
+
+    const CircuitConfig& config() const { return config_; }
+    // A copy of the current weights and biases.
+    Weights weights() const;
+    void set_bias(int layer_index, const Eigen::VectorXd& b);
+    void set_eta(double hidden, double out);
+    void set_eta_scale(double scale);
+    Eigen::MatrixXd feedback_matrix(int i) const;
+    std::vector<double> reconstruction_error(const Eigen::MatrixXd&) const { return {}; }
+
+    // Trains on the clock-free schedule until `presentations` presentations have ended over all
+    // replicas; checkpoint(done) as in train() (circuit_training.hpp). `observer` sees the
+    // recorded populations' spikes (record_spikes) of the training network.
+    State train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                const std::function<bool(std::int64_t)>& checkpoint, RunObserver* observer = nullptr);
+    // Population indices of the training network, for recording: 0 = input, l = layer l.
+    Network& network() { return *net_; }
+    Simulator& simulator() { return *sim_; }
+    void record_spikes(std::size_t population) { sim_->record_spikes(population); }
+
+    // Test pass (frozen, no teacher): decoded output potentials, one column per input.
+    Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x) const;
+
+private:
+    TwoChannelUnitParameters unit_parameters(int layer) const;
+    double decode_slope(int layer) const;
+
+    CircuitConfig config_;
+    std::uint64_t seed_;
+    std::vector<std::shared_ptr<DenseMatrix>> W_, B_;  // B_ empty for symmetric feedback
+    std::vector<Eigen::VectorXd> b_initial_;
+    // Behind pointers so the circuit can move while the simulator keeps its network's address.
+    std::unique_ptr<Network> net_;
+    std::unique_ptr<Simulator> sim_;
+    PooledPoissonSource* input_ = nullptr;
+    std::vector<TwoChannelUnitPopulation*> layers_;
+    std::vector<LagCompensatedRule*> rules_;
+};
+
+}  // namespace settle::circuit
