@@ -20,7 +20,9 @@ PooledPoissonSource::PooledPoissonSource(std::string name, std::size_t units, st
     rep_.resize(replicas_);
     for (Replica& r : rep_) {
         r.x.assign(n_, 0.0);
-        r.cumulative.assign(n_, 0.0);
+        r.keep.assign(n_, 1.0);
+        r.alias.resize(n_);
+        for (std::size_t j = 0; j < n_; ++j) r.alias[j] = static_cast<node_index>(j);
     }
 }
 
@@ -34,7 +36,7 @@ void PooledPoissonSource::initialize(std::uint64_t seed, time_ms t_start) {
 
 void PooledPoissonSource::draw_next(std::uint32_t replica, time_ms t) {
     Replica& rep = rep_[replica];
-    const double total = rep.cumulative.back() * rate_max_per_ms_;
+    const double total = rep.total * rate_max_per_ms_;
     rep.next = total > 0.0 ? t + rep.rng.exponential(total) : never;
 }
 
@@ -50,20 +52,50 @@ void PooledPoissonSource::set_rates(std::uint32_t replica, time_ms t, const std:
             throw std::invalid_argument("population '" + name() + "': rate fraction " + std::to_string(x[j]) +
                                         " of unit " + std::to_string(j) + " outside [0, 1]");
         sum += x[j];
-        rep.cumulative[j] = sum;
     }
     rep.x = x;
+    rep.total = sum;
+    // Walker's alias table (Vose's construction): scaled probabilities n x_j / sum, columns below
+    // 1 topped up by one column above 1. Deterministic: the work lists are in index order.
+    std::vector<double> scaled(n_, 1.0);
+    if (sum > 0.0)
+        for (std::size_t j = 0; j < n_; ++j) scaled[j] = x[j] * static_cast<double>(n_) / sum;
+    std::vector<node_index> small, large;
+    for (std::size_t j = 0; j < n_; ++j) (scaled[j] < 1.0 ? small : large).push_back(static_cast<node_index>(j));
+    std::size_t si = 0, li = 0;
+    while (si < small.size() && li < large.size()) {
+        const node_index s = small[si++], l = large[li];
+        rep.keep[s] = scaled[s];
+        rep.alias[s] = l;
+        scaled[l] -= 1.0 - scaled[s];
+        if (scaled[l] < 1.0) {
+            ++li;
+            small.push_back(l);
+        }
+    }
+    // What is left is 1 up to rounding.
+    for (; li < large.size(); ++li) {
+        rep.keep[large[li]] = 1.0;
+        rep.alias[large[li]] = large[li];
+    }
+    // A unit with x = 0 is never left over (its deficit is 1, not rounding); the guard keeps it
+    // silent whatever the rounding.
+    const auto positive = static_cast<node_index>(std::find_if(x.begin(), x.end(), [](double v) { return v > 0.0; }) - x.begin());
+    for (; si < small.size(); ++si) {
+        const node_index s = small[si];
+        rep.keep[s] = x[s] > 0.0 ? 1.0 : 0.0;
+        rep.alias[s] = x[s] > 0.0 || positive >= n_ ? s : positive;
+    }
     if (initialized_) draw_next(replica, t);
 }
 
 Population::Emission PooledPoissonSource::resolve_stream(std::size_t stream, time_ms t) {
     const auto r = static_cast<std::uint32_t>(stream);
     Replica& rep = rep_[r];
-    const double u = rep.rng.uniform() * rep.cumulative.back();
-    // The first unit whose cumulative rate exceeds u; units with x = 0 are never chosen.
-    auto it = std::upper_bound(rep.cumulative.begin(), rep.cumulative.end(), u);
-    if (it == rep.cumulative.end()) --it;  // u rounded up to the total
-    const auto unit = static_cast<node_index>(it - rep.cumulative.begin());
+    const double scaled = rep.rng.uniform() * static_cast<double>(n_);
+    const double column = std::floor(scaled);
+    const auto j = static_cast<std::size_t>(std::min(column, static_cast<double>(n_ - 1)));
+    const node_index unit = scaled - column < rep.keep[j] ? static_cast<node_index>(j) : rep.alias[j];
     draw_next(r, t);
     return {unit, r, 1u};
 }

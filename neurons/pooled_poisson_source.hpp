@@ -6,9 +6,11 @@
 // whose pooled rate sets its signal-to-noise ratio). The rates are piecewise constant, changed
 // by a driver (set_rates) at arbitrary times. The sources' spikes do not depend on any state, so
 // they are drawn directly: one stream per replica with the summed rate R = rate_max sum_j x_j
-// and, per spike, the unit j with probability x_j / sum x (inverse CDF, a binary search). So a
-// spike costs one queue event, whatever the number of units, and no candidate is rejected. A
-// Poisson process is memoryless, so redrawing the next spike at a rate change is exact.
+// and, per spike, the unit j with probability x_j / sum x, from Walker's alias table (built in
+// O(n) per set_rates, one uniform per spike: its integer part times n picks a column, its
+// fraction chooses between the column and its alias). So a spike costs one queue event and O(1),
+// whatever the number of units, and no candidate is rejected. A Poisson process is memoryless,
+// so redrawing the next spike at a rate change is exact.
 //
 // Node ids: replica * units + unit (one channel).
 #include <cstdint>
@@ -47,7 +49,10 @@ private:
     std::uint32_t replicas_, first_replica_;
     double rate_max_per_ms_;
     struct Replica {
-        std::vector<double> x, cumulative;  // cumulative[j] = x_0 + ... + x_j
+        std::vector<double> x;
+        double total = 0.0;                // sum of x
+        std::vector<double> keep;          // alias table: column j keeps j with probability keep[j]
+        std::vector<node_index> alias;     // ... else emits alias[j]
         time_ms next = never;
         CounterRng rng{0, 0, 0, StreamKind::emission};
     };

@@ -32,6 +32,9 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
         bad("linear emission needs finite lo < hi");
     rmax_per_ms_ = p_.rate_max_hz * 1e-3;
     C_ = p_.synapse_tau_ms / (p_.synapse_tau_ms - p_.tau_ms);
+    const double ratio = p_.synapse_tau_ms / p_.tau_ms;
+    if (ratio >= 1.0 && ratio <= 64.0 && ratio == std::floor(ratio) && p_.tau_ms * ratio == p_.synapse_tau_ms)
+        ratio_power_ = static_cast<unsigned>(ratio);
     bias_.assign(n_, 0.0);
     kb_.assign(n_, 0.0);
     const std::size_t m = n_ * replicas_;
@@ -64,16 +67,26 @@ void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
 
 void TwoChannelUnitPopulation::check_rebased(std::uint32_t replica, time_ms t) const {
     const Replica& rep = rep_[replica];
-    if ((t - rep.t0) * (1.0 + rep.g) / p_.tau_ms > max_growth_exponent)
+    if ((t - rep.t0) * (1.0 + rep.g) > max_growth_exponent * p_.tau_ms)
         throw std::logic_error("population '" + name() + "': replica " + std::to_string(replica) + " was not rebased for " +
                                std::to_string(t - rep.t0) + " ms (see two_channel_unit.hpp)");
+}
+
+double TwoChannelUnitPopulation::tau_factor(double synaptic_factor, double D_over_tau) const {
+    if (ratio_power_ == 0) return std::exp(D_over_tau);
+    double result = 1.0, base = synaptic_factor;
+    for (unsigned m = ratio_power_; m > 0; m >>= 1) {
+        if (m & 1u) result *= base;
+        base *= base;
+    }
+    return result;
 }
 
 TwoChannelUnitPopulation::Factors TwoChannelUnitPopulation::decay(std::uint32_t replica, time_ms t) const {
     const Replica& rep = rep_[replica];
     const double D = t - rep.t0;
-    return {std::exp(-D / p_.tau_ms), std::exp(-D / p_.synapse_tau_ms),
-            rep.g > 0.0 ? std::exp(-(1.0 + rep.g) * D / p_.tau_ms) : 0.0};
+    const double Es = std::exp(-D / p_.synapse_tau_ms);
+    return {tau_factor(Es, -D / p_.tau_ms), Es, rep.g > 0.0 ? std::exp(-(1.0 + rep.g) * D / p_.tau_ms) : 0.0};
 }
 
 TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::uint32_t replica, node_index unit,
@@ -101,8 +114,12 @@ Population::Emission TwoChannelUnitPopulation::resolve_stream(std::size_t stream
     const auto r = static_cast<std::uint32_t>(stream);
     Replica& rep = rep_[r];
     check_rebased(r, t);
-    const auto unit = static_cast<node_index>(rep.rng.below(n_));
-    const double u = rep.rng.uniform();
+    // One 53-bit uniform gives both the unit (its integer part times n) and the acceptance draw
+    // (the fraction, uniform on [0, 1) given the unit, with 53 - log2(n) bits).
+    const double scaled = rep.rng.uniform() * static_cast<double>(n_);
+    const double whole = std::floor(scaled);
+    const auto unit = static_cast<node_index>(std::min(whole, static_cast<double>(n_ - 1)));
+    const double u = scaled - whole;
     const Potentials v = potentials(r, unit, t);
     const bool somatic = u < acceptance(v.U);
     // Equal potentials give equal channels by construction, not only up to rounding of p.
@@ -139,7 +156,7 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
                                         std::ptrdiff_t stride, double gain, std::size_t first, std::size_t count) {
     check_rebased(replica, t);
     const Replica& rep = rep_[replica];
-    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = std::exp(D / p_.tau_ms);
+    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
     const std::size_t base = std::size_t{replica} * n_ + first;
     const std::size_t n = count;
     double* B = &B_[base];
@@ -153,10 +170,17 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
         // A += k x e^(D/tau_s); Vp -= C k x e^(D/tau) keeps Vbar continuous; with the teacher on,
         // Nf -= C k x (1 - g K) e^(a D/tau) keeps N continuous.
         const double xs = p_.k * gain * fs, xf = C_ * p_.k * gain * f;
-        for (std::size_t i = 0; i < n; ++i) {
-            const double w = column[static_cast<std::ptrdiff_t>(i) * stride];
-            A[i] += w * xs;
-            Vp[i] -= w * xf;
+        if (stride == 1) {  // a column of a forward matrix: contiguous, vectorised
+            for (std::size_t i = 0; i < n; ++i) {
+                A[i] += column[i] * xs;
+                Vp[i] -= column[i] * xf;
+            }
+        } else {
+            for (std::size_t i = 0; i < n; ++i) {
+                const double w = column[static_cast<std::ptrdiff_t>(i) * stride];
+                A[i] += w * xs;
+                Vp[i] -= w * xf;
+            }
         }
         if (g > 0.0) {
             const double xa = C_ * p_.k * gain * (1.0 - g * K) * fa;

@@ -118,6 +118,10 @@ private:
     std::size_t n_;
     std::uint32_t replicas_, first_replica_;
     double rmax_per_ms_, C_;
+    // tau_s / tau when it is a whole number m <= 64 (the default 20 / 5): e^(-D/tau) is then
+    // (e^(-D/tau_s))^m, a few products instead of a second exp; 0 otherwise.
+    unsigned ratio_power_ = 0;
+    double tau_factor(double synaptic_factor, double D_over_tau) const;
     std::vector<double> bias_, kb_;
     // Per replica and unit (index replica * n + unit).
     std::vector<double> A_, Vp_, B_, Np_, Nf_, y_;

@@ -14,12 +14,19 @@
 // logistic unit, hi - lo for a linear one), R the number of replicas (replicas share the matrix
 // and their updates are averaged). Its expectation over the channels is the rate form's
 // eta c (p(U) - p(Vbar)) tr. A weight row changes only at the events where one channel spikes and
-// the other does not, by +-eta c tr / (r_max R), in O(n_pre); its effect on the dendritic input of
-// every replica is applied at once through the projection's replica Gram matrix (O(R)), and on
-// the targets of every projection tied to the same matrix (a symmetric feedback, say) through
-// their traces. When one replica's update reaches the others: at once, at the event itself.
+// the other does not, by +-eta c tr / (r_max R), in O(n_pre). Units: eta in 1/ms.
+//
+// When an update reaches the weights: at the kernel's replica sync points (a fixed grid,
+// Simulator::set_sync_interval). Between two of them every replica buffers its own changes and
+// the matrix stays as it was, so replicas are independent there; at a sync point the buffers are
+// summed in replica order (row by row, rows in increasing order) into the matrix and biases, and
+// each changed row's effect reaches the dendrite of every replica r (delta . tr^r(t)) and the
+// targets of every projection tied to the matrix (a symmetric feedback, say) through their
+// traces. So the result does not depend on how the replicas' events interleave, nor (later) on
+// which thread or rank runs which replica. The stepped loop applies its updates at the end of
+// each 0.5 ms step; a 0.5 ms sync grid is the same delay.
 // Without a teacher or nudge the channels never disagree (two_channel_unit.hpp), so no weight
-// changes. Units: eta in 1/ms.
+// changes.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -32,8 +39,8 @@ namespace settle {
 class LagCompensatedRule final : public DensePlasticityRule {
 public:
     struct Parameters {
-        double eta_per_ms = 0.0;   // learning rate, 1/ms
-        double scale = 1.0;        // c above
+        double eta_per_ms = 0.0;      // learning rate, 1/ms
+        double scale = 1.0;           // c above
         double rate_max_hz = 1600.0;  // the target's maximum rate, Hz
         bool learn_bias = true;
     };
@@ -42,12 +49,13 @@ public:
     std::string name() const override { return "lag_compensated"; }
     void attach(DenseProjection& own, std::vector<DenseProjection*> tied) override;
     void on_post_emission(node_index unit, std::uint32_t replica, std::uint32_t channel_mask, time_ms t) override;
+    void synchronize(time_ms t) override;
 
     // Multiplies eta (a training protocol's annealing; 1 by default).
     void set_eta_scale(double s) { eta_scale_ = s; }
     void set_eta(double eta_per_ms) { p_.eta_per_ms = eta_per_ms; }
     const Parameters& parameters() const { return p_; }
-    // Weight changes applied so far (events where the channels disagreed).
+    // Row changes buffered so far (events where the channels disagreed).
     std::uint64_t updates() const { return updates_; }
 
 private:
@@ -55,7 +63,15 @@ private:
     double eta_scale_ = 1.0;
     DenseProjection* own_ = nullptr;
     std::vector<DenseProjection*> tied_;
-    std::vector<double> delta_;
+    std::size_t n_pre_ = 0, n_post_ = 0;
+    // Per replica: buffered row changes (row-major n_post x n_pre), bias changes, touched rows.
+    struct Buffer {
+        std::vector<double> dW, db;
+        std::vector<char> touched;
+    };
+    std::vector<Buffer> buffers_;
+    std::vector<char> any_touched_;
+    std::vector<double> row_;
     std::uint64_t updates_ = 0;
 };
 

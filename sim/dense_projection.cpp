@@ -45,12 +45,17 @@ void DenseProjection::bind(Population& source, Population& target) {
     n_src_ = source_units();
 }
 
-void DenseProjection::keep_traces(bool gram) {
+void DenseProjection::keep_traces() {
     if (!target_) throw std::logic_error("dense projection '" + name_ + "': keep_traces() before bind()");
     traces_.assign(std::size_t{replicas_} * n_src_, 0.0);
     ref_ms_.assign(replicas_, 0.0);
-    gram_enabled_ = gram_enabled_ || gram;
-    gram_.assign(gram_enabled_ ? std::size_t{replicas_} * replicas_ : 0, 0.0);
+}
+
+double DenseProjection::dot_trace(const double* v, std::uint32_t replica, time_ms t) const {
+    const double* tr = trace_ref(replica);
+    double dot = 0.0;
+    for (std::size_t m = 0; m < n_src_; ++m) dot += v[m] * tr[m];
+    return dot * trace_decay(replica, t);
 }
 
 double DenseProjection::trace_decay(std::uint32_t replica, time_ms t) const {
@@ -65,19 +70,7 @@ std::size_t DenseProjection::deliver(const Population::Emission& e, time_ms t) {
     const std::uint32_t r = e.replica;
     const std::size_t m = e.unit;
     if (!traces_.empty()) {
-        const double delta = gain * std::exp((t - ref_ms_[r]) / tau_);
-        double* tr = &traces_[std::size_t{r} * n_src_];
-        if (gram_enabled_) {
-            // G_rq += delta tr^q_m for q != r (both halves), G_rr += 2 delta tr^r_m + delta^2.
-            for (std::uint32_t q = 0; q < replicas_; ++q) {
-                if (q == r) continue;
-                const double add = delta * traces_[std::size_t{q} * n_src_ + m];
-                gram_[std::size_t{r} * replicas_ + q] += add;
-                gram_[std::size_t{q} * replicas_ + r] += add;
-            }
-            gram_[std::size_t{r} * replicas_ + r] += delta * (2.0 * tr[m] + delta);
-        }
-        tr[m] += delta;
+        traces_[std::size_t{r} * n_src_ + m] += gain * std::exp((t - ref_ms_[r]) / tau_);
     }
     if (transposed_)
         dense_target_->add_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain);
@@ -93,12 +86,10 @@ void DenseProjection::on_source_row_change(std::size_t m, const double* delta, s
     }
 }
 
-void DenseProjection::on_target_row_change(std::size_t j, const double* delta, std::ptrdiff_t stride, time_ms t) {
+void DenseProjection::on_target_row_change(std::size_t j, const double* delta, time_ms t) {
     for (std::uint32_t r = 0; r < replicas_; ++r) {
-        const double* tr = trace_ref(r);
-        double dot = 0.0;
-        for (std::size_t m = 0; m < n_src_; ++m) dot += delta[static_cast<std::ptrdiff_t>(m) * stride] * tr[m];
-        if (dot != 0.0) dense_target_->add_input(receptor_, r, static_cast<node_index>(j), t, dot * trace_decay(r, t));
+        const double amount = dot_trace(delta, r, t);
+        if (amount != 0.0) dense_target_->add_input(receptor_, r, static_cast<node_index>(j), t, amount);
     }
 }
 
@@ -107,11 +98,6 @@ void DenseProjection::rebase(std::uint32_t replica, time_ms t) {
     const double f = trace_decay(replica, t);
     double* tr = &traces_[std::size_t{replica} * n_src_];
     for (std::size_t m = 0; m < n_src_; ++m) tr[m] *= f;
-    if (gram_enabled_)
-        for (std::uint32_t q = 0; q < replicas_; ++q) {
-            gram_[std::size_t{replica} * replicas_ + q] *= f;
-            gram_[std::size_t{q} * replicas_ + replica] *= f;  // the diagonal gets f^2
-        }
     ref_ms_[replica] = t;
 }
 

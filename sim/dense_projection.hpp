@@ -71,6 +71,11 @@ public:
     virtual void attach(DenseProjection& own, std::vector<DenseProjection*> tied) = 0;
     // The target's `unit` of `replica` emitted at t on the channels of `channel_mask`.
     virtual void on_post_emission(node_index unit, std::uint32_t replica, std::uint32_t channel_mask, time_ms t) = 0;
+    // A replica sync point (Simulator::set_sync_interval): apply what the replicas buffered
+    // since the last one. Between sync points a rule must not change anything another replica
+    // reads, so that replicas are independent there (and may later run on other threads or
+    // ranks) and the result does not depend on how their events interleave.
+    virtual void synchronize(time_ms /*t*/) {}
 };
 
 class DenseProjection {
@@ -97,9 +102,8 @@ public:
     Population& target() const { return *target_; }
     DenseTarget& dense_target() const { return *dense_target_; }
 
-    // Keep the presynaptic traces tr (and, with gram, their replica Gram matrix G_qr = tr^q . tr^r,
-    // which lets a rule apply a weight-row change to every replica's input in O(replicas)).
-    void keep_traces(bool gram);
+    // Keep the presynaptic traces tr (a rule or a tie needs them).
+    void keep_traces();
     bool has_traces() const { return !traces_.empty(); }
     // tr^r_m(t) = trace_ref(r)[m] * trace_decay(r, t).
     const double* trace_ref(std::uint32_t replica) const { return &traces_[replica * n_src_]; }
@@ -107,10 +111,8 @@ public:
     double trace(std::uint32_t replica, std::size_t m, time_ms t) const {
         return trace_ref(replica)[m] * trace_decay(replica, t);
     }
-    // tr^q(t) . tr^r(t), from the Gram matrix (keep_traces(true)).
-    double trace_dot(std::uint32_t q, std::uint32_t r, time_ms t) const {
-        return gram_[q * replicas_ + r] * trace_decay(q, t) * trace_decay(r, t);
-    }
+    // v . tr^r(t) for a vector v over source units.
+    double dot_trace(const double* v, std::uint32_t replica, time_ms t) const;
     std::uint32_t replicas() const { return replicas_; }
 
     // The source emitted (kernel): one column into the target, traces updated. Returns the
@@ -119,8 +121,8 @@ public:
     // The matrix entries from source unit m changed by delta[j * stride] (j over target units) at
     // t: every replica's target input follows (uses the traces).
     void on_source_row_change(std::size_t m, const double* delta, std::ptrdiff_t stride, time_ms t);
-    // The matrix entries into target unit j changed by delta[m * stride] (m over source units).
-    void on_target_row_change(std::size_t j, const double* delta, std::ptrdiff_t stride, time_ms t);
+    // The matrix entries into target unit j changed by delta[m] (m over source units).
+    void on_target_row_change(std::size_t j, const double* delta, time_ms t);
     void rebase(std::uint32_t replica, time_ms t);
 
     void set_rule(std::unique_ptr<DensePlasticityRule> rule) { rule_ = std::move(rule); }
@@ -139,8 +141,7 @@ private:
     std::uint32_t replicas_ = 1;
     std::size_t n_src_ = 0;
     // Traces relative to a per-replica reference time (rebase()): tr^r = traces_[r] exp(-(t - ref) / tau).
-    std::vector<double> traces_, ref_ms_, gram_;
-    bool gram_enabled_ = false;
+    std::vector<double> traces_, ref_ms_;
     std::unique_ptr<DensePlasticityRule> rule_;
 };
 

@@ -4,7 +4,8 @@
 // The order is total and depends only on event contents, never on insertion order, so the
 // processing order (and with it every result) is the same however events were scheduled.
 // At equal times, deliveries (class 0) come before emission candidates (class 1), which come
-// before state samples (class 2): a sample sees every input that arrived at its instant, and a
+// before state samples (class 2), which come before replica sync points (class 3): a sample sees
+// every input that arrived at its instant but not the weight changes applied at it, and a
 // zero-delay spike reaches its targets before any of them resolves a candidate at that instant.
 //
 // Layout: time is cut into buckets of `bucket_width` ms; a ring of `bucket_count` buckets holds
@@ -17,19 +18,20 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "sim/types.hpp"
 
 namespace settle {
 
-enum class EventClass : std::uint32_t { delivery = 0, candidate = 1, sample = 2 };
+enum class EventClass : std::uint32_t { delivery = 0, candidate = 1, sample = 2, sync = 3 };
 
 struct Event {
     time_ms t;
     EventClass cls;
-    std::uint32_t a;  // delivery: projection; candidate: population; sample: probe
-    std::uint64_t b;  // delivery: delay group; candidate: node; sample: step index
+    std::uint32_t a;  // delivery: projection; candidate: population; sample: probe; sync: 0
+    std::uint64_t b;  // delivery: delay group; candidate: node; sample: step index; sync: index
 };
 
 inline bool operator>(const Event& x, const Event& y) {
@@ -41,8 +43,12 @@ inline bool operator>(const Event& x, const Event& y) {
 
 class EventQueue {
 public:
+    // bucket_count must be a power of two (a slot is then a mask, not a division).
     explicit EventQueue(time_ms bucket_width = 0.025, std::size_t bucket_count = 16384)
-        : width_(bucket_width), count_(bucket_count), buckets_(bucket_count) {}
+        : width_(bucket_width), inverse_width_(1.0 / bucket_width), count_(bucket_count), buckets_(bucket_count) {
+        if (bucket_count == 0 || (bucket_count & (bucket_count - 1)) != 0)
+            throw std::invalid_argument("EventQueue: bucket_count must be a power of two");
+    }
 
     void push(const Event& e) {
         ++size_;
@@ -96,10 +102,11 @@ public:
     }
 
 private:
-    std::int64_t bucket_of(time_ms t) const { return static_cast<std::int64_t>(std::floor(t / width_)); }
+    // Any monotone map of time to buckets keeps the order exact (buckets only group events); a
+    // product is cheaper than a division. Two's complement: the mask is the modulo for k < 0 too.
+    std::int64_t bucket_of(time_ms t) const { return static_cast<std::int64_t>(std::floor(t * inverse_width_)); }
     std::size_t slot(std::int64_t k) const {
-        return static_cast<std::size_t>(((k % static_cast<std::int64_t>(count_)) + static_cast<std::int64_t>(count_)) %
-                                        static_cast<std::int64_t>(count_));
+        return static_cast<std::size_t>(static_cast<std::uint64_t>(k) & (static_cast<std::uint64_t>(count_) - 1));
     }
 
     // Opens buckets until the open one (or its late heap) holds an event.
@@ -124,7 +131,7 @@ private:
         }
     }
 
-    time_ms width_;
+    time_ms width_, inverse_width_;
     std::size_t count_;
     std::vector<std::vector<Event>> buckets_;
     std::vector<Event> sorted_;  // the open bucket, descending: back() is the earliest

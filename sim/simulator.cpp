@@ -53,10 +53,10 @@ void Simulator::add_probe(StateProbe probe) {
 }
 
 void Simulator::emit(std::size_t population, const Population::Emission& e, time_ms t) {
-    Population& pop = network_.population(population);
-    for (std::uint32_t c = 0; c < pop.channels(); ++c) {
+    const Layout& layout = layout_[population];
+    for (std::uint32_t c = 0; c < layout.channels; ++c) {
         if (!(e.channel_mask & (1u << c))) continue;
-        const node_index node = pop.node_id(e.replica, c, e.unit);
+        const auto node = static_cast<node_index>((std::size_t{e.replica} * layout.channels + c) * layout.units + e.unit);
         ++stats_.spikes[population];
         if (record_spikes_[population]) observer_->on_spike(population, node, t);
         for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
@@ -133,14 +133,39 @@ void Simulator::deliver(Projection& proj, std::uint64_t group, time_ms t) {
 
 void Simulator::schedule_candidate(std::size_t population, std::size_t stream) {
     const time_ms tc = network_.population(population).next_stream_candidate(stream);
+    if (in_heap_[population]) {
+        stream_heap_.update(static_cast<std::uint32_t>(population), stream, tc);
+        return;
+    }
     pending_[population][stream] = tc;
     if (tc != never && tc <= final_stop_)
         queue_.push({tc, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
 }
 
+void Simulator::process_candidate(std::size_t population, std::size_t stream, time_ms t) {
+    ++stats_.events;
+    Population& pop = network_.population(population);
+    const Population::Emission em = pop.resolve_stream(stream, t);
+    if (em.channel_mask != 0) emit(population, em, t);
+    const time_ms next = pop.next_stream_candidate(stream);
+    if (next < t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
+    if (in_heap_[population]) {
+        stream_heap_.update(static_cast<std::uint32_t>(population), stream, next);
+        return;
+    }
+    pending_[population][stream] = next;
+    if (next != never && next <= final_stop_)
+        queue_.push({next, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
+}
+
 void Simulator::reschedule(std::size_t population, std::size_t stream) {
     if (!started_) throw std::logic_error("reschedule() before start()");
     schedule_candidate(population, stream);
+}
+
+void Simulator::set_sync_interval(time_ms interval) {
+    if (!(interval >= 0.0 && std::isfinite(interval))) throw std::invalid_argument("sync interval must be finite and >= 0");
+    sync_interval_ = interval;
 }
 
 void Simulator::rebase(std::uint32_t replica) {
@@ -185,6 +210,8 @@ void Simulator::start(time_ms t_start) {
     for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) {
         DenseProjection& proj = network_.dense_projection(d);
         if (DensePlasticityRule* rule = proj.rule()) {
+            if (!(sync_interval_ > 0.0))
+                throw std::invalid_argument("projection '" + proj.name() + "': a dense plasticity rule needs replica sync points (set_sync_interval)");
             std::vector<DenseProjection*> tied;
             for (std::size_t o = 0; o < network_.dense_projection_count(); ++o)
                 if (o != d && network_.dense_projection(o).matrix() == proj.matrix())
@@ -196,13 +223,26 @@ void Simulator::start(time_ms t_start) {
 
     queue_ = EventQueue{};
     pending_.assign(n_pop, {});
+    stream_heap_.clear();
+    in_heap_.assign(n_pop, false);
+    layout_.clear();
+    for (std::size_t p = 0; p < n_pop; ++p)
+        layout_.push_back({network_.population(p).channels(), network_.population(p).units()});
     started_ = true;
     for (std::size_t p = 0; p < n_pop; ++p) {
         Population& pop = network_.population(p);
         pop.initialize(seed_, t_start);
-        pending_[p].assign(pop.emission_streams(), never);
+        if (!pop.streams_are_nodes()) {
+            in_heap_[p] = true;
+            stream_heap_.add_population(static_cast<std::uint32_t>(p), pop.emission_streams());
+        } else {
+            pending_[p].assign(pop.emission_streams(), never);
+        }
         for (std::size_t s = 0; s < pop.emission_streams(); ++s) schedule_candidate(p, s);
     }
+    sync_origin_ = t_start;
+    if (sync_interval_ > 0.0 && t_start + sync_interval_ <= final_stop_)
+        queue_.push({t_start + sync_interval_, EventClass::sync, 0, 1});
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         const time_ms first = std::max(probes_[i].start, t_start);
         const auto step = static_cast<std::uint64_t>(std::ceil((first - probes_[i].start) / probes_[i].dt - 1e-9));
@@ -218,32 +258,41 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
     stats_.interrupted = false;
     std::vector<double> row;
     constexpr std::uint64_t progress_every = 1u << 14;
-    while (!queue_.empty() && queue_.top().t <= t_stop) {
+    while (true) {
+        // The earlier of the two fronts, in the kernel's total order.
+        const bool from_queue = !queue_.empty();
+        const bool from_heap = !stream_heap_.empty() && stream_heap_.top().t != never;
+        if (!from_queue && !from_heap) break;
+        bool take_heap = from_heap;
+        if (from_queue && from_heap) {
+            const StreamHeap::Entry& h = stream_heap_.top();
+            take_heap = queue_.top() > Event{h.t, EventClass::candidate, h.population, h.stream};
+        }
+        const time_ms t_next = take_heap ? stream_heap_.top().t : queue_.top().t;
+        if (t_next > t_stop) break;
         if (stop && (stats_.events % 256 == 0) && stop->load(std::memory_order_relaxed)) {
             stats_.interrupted = true;
             break;
         }
-        prefetch_ahead();
+        now_ = t_next;
+        stats_.simulated_ms = t_next;
+        if (take_heap) {
+            const StreamHeap::Entry h = stream_heap_.top();
+            process_candidate(h.population, h.stream, h.t);
+            if (stats_.events % progress_every == 0) observer.on_progress(h.t, stats_.events);
+            continue;
+        }
+        if (network_.projection_count() > 0) prefetch_ahead();  // hints for CSR state only
         const Event e = queue_.pop();
-        now_ = e.t;
-        stats_.simulated_ms = e.t;
         switch (e.cls) {
         case EventClass::delivery:
             ++stats_.events;
             deliver(network_.projection(e.a), e.b, e.t);
             break;
-        case EventClass::candidate: {
+        case EventClass::candidate:
             if (pending_[e.a][e.b] != e.t) break;  // stale: its stream was rescheduled
-            ++stats_.events;
-            Population& pop = network_.population(e.a);
-            const Population::Emission em = pop.resolve_stream(e.b, e.t);
-            if (em.channel_mask != 0) emit(e.a, em, e.t);
-            const time_ms next = pop.next_stream_candidate(e.b);
-            if (next < e.t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
-            pending_[e.a][e.b] = next;
-            if (next != never && next <= final_stop_) queue_.push({next, EventClass::candidate, e.a, e.b});
+            process_candidate(e.a, e.b, e.t);
             break;
-        }
         case EventClass::sample: {
             ++stats_.events;
             const StateProbe& probe = probes_[e.a];
@@ -261,6 +310,15 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
                 queue_.push({std::min(next, final_stop_), EventClass::sample, e.a, next_step});
             break;
         }
+        case EventClass::sync: {
+            ++stats_.events;
+            for (std::size_t d = 0; d < network_.dense_projection_count(); ++d)
+                if (DensePlasticityRule* rule = network_.dense_projection(d).rule()) rule->synchronize(e.t);
+            // k-th sync point at origin + k * interval: no accumulated rounding.
+            const time_ms next = sync_origin_ + static_cast<double>(e.b + 1) * sync_interval_;
+            if (next <= final_stop_) queue_.push({next, EventClass::sync, 0, e.b + 1});
+            break;
+        }
         }
         if (stats_.events % progress_every == 0) observer.on_progress(e.t, stats_.events);
     }
@@ -271,6 +329,10 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
 }
 
 void Simulator::finish() {
+    // What the replicas buffered since the last sync point is applied now, like the CSR rules'
+    // update_all: the final weights include every change.
+    for (std::size_t d = 0; d < network_.dense_projection_count(); ++d)
+        if (DensePlasticityRule* rule = network_.dense_projection(d).rule()) rule->synchronize(now_);
     for (std::size_t p = 0; p < network_.population_count(); ++p) network_.population(p).advance_all(now_);
     for (std::size_t p = 0; p < network_.projection_count(); ++p)
         if (PlasticityRule* rule = network_.projection(p).rule()) rule->update_all(now_);

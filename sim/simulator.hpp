@@ -2,9 +2,11 @@
 // The network (populations + projections) and the event loop that runs it.
 //
 // Invariants the loop relies on:
-//  - every emission stream of a population has exactly one valid pending candidate event, at
-//    pending_[population][stream]; a queued candidate whose time is not that one is stale (its
-//    stream was rescheduled) and is dropped when it comes up;
+//  - every emission stream of a population has exactly one valid pending candidate: for a
+//    population whose streams are its nodes, a queued event at pending_[population][stream] (a
+//    queued candidate at another time is stale, its stream was rescheduled, and is dropped when
+//    it comes up); for the others, its entry in the stream heap (stream_heap.hpp);
+//  - the next event is the earlier, in the same total order, of the queue's and the heap's fronts;
 //  - a spike emitted at t schedules one delivery per (projection, delay group) at t + delay,
 //    and delays are >= 0, so no event is ever scheduled in the past;
 //  - events are processed in the total order of EventQueue, so results do not depend on the
@@ -18,6 +20,7 @@
 
 #include "sim/dense_projection.hpp"
 #include "sim/event_queue.hpp"
+#include "sim/stream_heap.hpp"
 #include "sim/population.hpp"
 #include "sim/projection.hpp"
 
@@ -109,10 +112,16 @@ public:
     void reschedule(std::size_t population, std::size_t stream);
     // Rebases replica `replica` of every population and dense projection at the current time.
     void rebase(std::uint32_t replica);
+    // Replica sync points at t_start + k * interval (k >= 1), where dense plasticity rules apply
+    // the updates their replicas buffered (DensePlasticityRule::synchronize). Set before start();
+    // 0 (the default): none.
+    void set_sync_interval(time_ms interval);
 
 private:
     void emit(std::size_t population, const Population::Emission& e, time_ms t);
     void schedule_candidate(std::size_t population, std::size_t stream);
+    // Resolves the candidate of `stream` at t and schedules the stream's next one.
+    void process_candidate(std::size_t population, std::size_t stream, time_ms t);
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;
 
@@ -126,6 +135,13 @@ private:
     std::vector<std::vector<DenseProjection*>> outgoing_dense_;
     std::vector<std::vector<DensePlasticityRule*>> incoming_dense_rules_;
     std::vector<std::vector<time_ms>> pending_;  // per population and stream: its valid candidate
+    StreamHeap stream_heap_;                      // candidates of populations whose streams are not nodes
+    std::vector<bool> in_heap_;                   // per population
+    struct Layout {
+        std::uint32_t channels;
+        std::size_t units;
+    };
+    std::vector<Layout> layout_;  // per population, read once at start()
     RunObserver* observer_ = nullptr;
     RunStats stats_;
     time_ms now_ = 0.0;
@@ -133,6 +149,7 @@ private:
     // continuation it is `never`.
     time_ms final_stop_ = never;
     bool started_ = false;
+    time_ms sync_interval_ = 0.0, sync_origin_ = 0.0;
 };
 
 }  // namespace settle

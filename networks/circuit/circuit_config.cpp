@@ -107,6 +107,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.centre_init = t.get_bool("centre_init", c.centre_init);
     c.feedback_scale = require_non_negative(t, "feedback_scale", t.get_double("feedback_scale", c.feedback_scale));
     c.dt_ms = require_positive(t, "dt_ms", t.get_double("dt_ms", c.dt_ms));
+    c.sync_interval_ms = require_positive(t, "sync_interval_ms", t.get_double("sync_interval_ms", c.sync_interval_ms));
     if (c.dt_ms > c.tau_ms) t.fail("dt_ms", "must not exceed tau_ms");
     c.streams = positive_int(t, "streams", c.streams);
     c.rate_max_hz = require_positive(t, "rate_max_hz", t.get_double("rate_max_hz", c.rate_max_hz));

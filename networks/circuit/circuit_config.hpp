@@ -88,6 +88,9 @@ struct CircuitConfig {
     double eta_interneuron = 1e-2;  // lateral nudge: learning rate of the interneurons, 1/ms (spiking: 3e-4)
     double feedback_scale = 1.0;  // random feedback B ~ N(0, (feedback_scale / sqrt(n_l))^2)
     double dt_ms = 0.5;           // integration step of the rate mode
+    // Event engine: the replicas' weight updates reach the shared weights at sync points on this
+    // grid (lag_compensated_rule.hpp); 0.5 ms is the stepped loop's update delay.
+    double sync_interval_ms = 0.5;
     int streams = 16;             // asynchronous input streams sharing weights (mean update)
     // Spiking mode (spiking_circuit.hpp).
     // A unit stands for a small pool of neurons (4 at 400 Hz each): its rate sets the traces'

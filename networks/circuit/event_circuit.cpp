@@ -98,6 +98,7 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
             std::vector<double>{g, -g}));
     }
     sim_ = std::make_unique<Simulator>(*net_, seed_);
+    sim_->set_sync_interval(config_.sync_interval_ms);
 }
 
 TwoChannelUnitParameters EventCircuit::unit_parameters(int layer) const {

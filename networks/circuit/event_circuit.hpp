@@ -23,6 +23,10 @@
 // These are the equations of the circuit's spiking mode (spiking_circuit.hpp, the stepped
 // implementation) without its time step: spikes and weight changes happen at their exact times.
 //
+// Replicas share every matrix; each buffers its weight changes until the kernel's next replica
+// sync point (every sync_interval_ms, a fixed grid: lag_compensated_rule.hpp), where they are
+// summed in replica order. Between sync points the replicas are independent.
+//
 // Driver: each replica follows its own clock-free PresentationSchedule (the same schedules,
 // seeds and learning-rate annealing as the stepped loop). At each schedule event of replica s the
 // kernel is advanced to that time (run continuation) and the driver changes the replica's

@@ -4,11 +4,13 @@
 // (the twin nudge), 2 replicas, teacher switches and input changes at different times per replica,
 // and several rebases. The brute force integrates every trace, dendrite, soma and prediction as
 // ODEs between the spikes the simulator produced, and applies the rule itself (from its own
-// traces) at each emission whose channels disagree: so it checks the models' closed forms, the
-// dense delivery, the Gram-matrix shortcut, the tie and the rule at once.
+// traces) at each emission whose channels disagree, buffered per replica until the next sync
+// point: so it checks the models' closed forms, the dense delivery, the sync points, the tie and
+// the rule at once.
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 #include <memory>
 #include <vector>
 
@@ -28,6 +30,9 @@ constexpr std::size_t n0 = 3, n1 = 4, n2 = 2, R = 2;
 constexpr double tau = 5.0, tau_s = 20.0, k = 0.9, lambda = 1.0, lo = -2.0, hi = 2.0;
 constexpr double r_in_hz = 800.0, r_hz = 1000.0, eta_hidden = 0.05, eta_out = 0.08, g_teacher = 1.5;
 constexpr double t_end = 320.0;
+// Replica sync points every 0.5 ms: they coincide with the driver's actions (whole ms) and the
+// samples (0.5 + k ms), so the order at equal times is checked too.
+constexpr double sync_ms = 0.5;
 
 struct Recorder final : RunObserver {
     struct Spike {
@@ -131,6 +136,7 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     net.add_dense_projection(std::move(fb));
 
     Simulator sim(net, 7);
+    sim.set_sync_interval(sync_ms);
     sim.record_spikes(0);
     sim.record_spikes(1);
     sim.record_spikes(2);
@@ -228,14 +234,37 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     namespace ode = boost::numeric::odeint;
     auto stepper = ode::make_controlled(1e-13, 1e-13, ode::runge_kutta_dopri5<state_type>());
     double t_now = 0.0;
-    std::size_t next_sample = 0;
-    std::vector<std::vector<double>> brute_rows;
     auto integrate_to = [&](double t) {
-        while (next_sample < rec.sample_times.size() && rec.sample_times[next_sample] <= t) {
-            const double ts = rec.sample_times[next_sample];
-            if (ts > t_now) ode::integrate_adaptive(stepper, rhs, x, t_now, ts, 1e-3);
-            t_now = ts;
-            // Rows: population 1 nodes x (U, Vbar, V*), then population 2 likewise (two probes).
+        if (t > t_now) ode::integrate_adaptive(stepper, rhs, x, t_now, t, 1e-3);
+        t_now = t;
+    };
+    // One timeline in the kernel's order at equal times: emissions (candidates), samples, sync
+    // points, then the driver's actions (taken after advance(t) returned).
+    struct Point {
+        time_ms t;
+        int order;  // 0 emission, 1 sample, 2 sync, 3 action
+        std::size_t index;
+    };
+    std::vector<Point> timeline;
+    for (std::size_t i = 0; i < emissions.size(); ++i) timeline.push_back({emissions[i].t, 0, i});
+    for (std::size_t i = 0; i < rec.sample_times.size(); i += 2) timeline.push_back({rec.sample_times[i], 1, i});
+    for (std::size_t k = 1; static_cast<double>(k) * sync_ms <= t_end; ++k)
+        timeline.push_back({static_cast<double>(k) * sync_ms, 2, k});
+    const std::vector<Action> actions = schedule();
+    for (std::size_t i = 0; i < actions.size(); ++i) timeline.push_back({actions[i].t, 3, i});
+    std::stable_sort(timeline.begin(), timeline.end(),
+                     [](const Point& p, const Point& q) { return p.t < q.t || (p.t == q.t && p.order < q.order); });
+
+    // Each replica's row changes wait in its buffer until the next sync point (the rule's contract).
+    std::vector<std::vector<double>> dW1(R, std::vector<double>(n1 * n0, 0.0)), dW2(R, std::vector<double>(n2 * n1, 0.0));
+    std::vector<std::vector<double>> db1(R, std::vector<double>(n1, 0.0)), db2(R, std::vector<double>(n2, 0.0));
+    std::vector<std::vector<double>> brute_rows;
+    std::size_t weight_changes = 0;
+    for (const Point& p : timeline) {
+        integrate_to(p.t);
+        if (p.order == 1) {
+            // Rows: population 1 nodes x (U, Vbar, V*), then population 2 likewise (two probes,
+            // population 1's first).
             std::vector<double> row1, row2;
             for (std::size_t q = 0; q < R; ++q) {
                 const double* z = &x[q * per_replica];
@@ -250,52 +279,45 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
                     row2.insert(row2.end(), {z[o_U2 + i], z[o_vb2 + i], k * vs});
                 }
             }
-            // The two probes sample at the same times, population 1's first (probe order).
             brute_rows.push_back(row1);
             brute_rows.push_back(row2);
-            next_sample += 2;
-        }
-        if (t > t_now) ode::integrate_adaptive(stepper, rhs, x, t_now, t, 1e-3);
-        t_now = t;
-    };
-    std::vector<Action> actions = schedule();
-    std::size_t next_action = 0;
-    std::size_t weight_changes = 0;
-    auto actions_before = [&](double t) {
-        while (next_action < actions.size() && actions[next_action].t < t) {
-            const Action& a = actions[next_action++];
-            integrate_to(a.t);
+        } else if (p.order == 2) {
+            for (std::size_t q = 0; q < R; ++q) {
+                for (std::size_t i = 0; i < W1.size(); ++i) bW1[i] += std::exchange(dW1[q][i], 0.0);
+                for (std::size_t i = 0; i < W2.size(); ++i) bW2[i] += std::exchange(dW2[q][i], 0.0);
+                for (std::size_t i = 0; i < n1; ++i) bb1[i] += std::exchange(db1[q][i], 0.0);
+                for (std::size_t i = 0; i < n2; ++i) bb2[i] += std::exchange(db2[q][i], 0.0);
+            }
+        } else if (p.order == 3) {
+            const Action& a = actions[p.index];
             if (a.kind == Action::teacher_on || a.kind == Action::teacher_off) {
                 g[a.replica] = a.kind == Action::teacher_on ? g_teacher : 0.0;
                 y[a.replica] = a.values;
             }
-        }
-    };
-    for (const Emission& e : emissions) {
-        actions_before(e.t);
-        integrate_to(e.t);
-        double* z = &x[e.replica * per_replica];
-        // The rule, from the brute force's own traces, before this emission's trace jumps (they
-        // do not enter its own row change).
-        const double sign = e.mask == 1 ? 1.0 : e.mask == 2 ? -1.0 : 0.0;
-        if (e.population > 0 && sign != 0.0) {
-            ++weight_changes;
-            const bool out = e.population == 2;
-            const double a = sign * (out ? eta_out * slope : eta_hidden) / (r * static_cast<double>(R));
-            if (out) {
-                for (std::size_t j = 0; j < n1; ++j) w2(e.unit, j) += a * z[o_s1 + j];
-                bb2[e.unit] += a;
-            } else {
-                for (std::size_t j = 0; j < n0; ++j) w1(e.unit, j) += a * z[o_in + j];
-                bb1[e.unit] += a;
+        } else {
+            const Emission& e = emissions[p.index];
+            double* z = &x[e.replica * per_replica];
+            // The rule, from the brute force's own traces, before this emission's trace jumps
+            // (they do not enter its own row change).
+            const double sign = e.mask == 1 ? 1.0 : e.mask == 2 ? -1.0 : 0.0;
+            if (e.population > 0 && sign != 0.0) {
+                ++weight_changes;
+                const bool out = e.population == 2;
+                const double a = sign * (out ? eta_out * slope : eta_hidden) / (r * static_cast<double>(R));
+                if (out) {
+                    for (std::size_t j = 0; j < n1; ++j) dW2[e.replica][j * n2 + e.unit] += a * z[o_s1 + j];
+                    db2[e.replica][e.unit] += a;
+                } else {
+                    for (std::size_t j = 0; j < n0; ++j) dW1[e.replica][j * n1 + e.unit] += a * z[o_in + j];
+                    db1[e.replica][e.unit] += a;
+                }
             }
+            if (e.population == 0) z[o_in + e.unit] += 1.0 / (r_in * tau_s);
+            if (e.population == 1 && (e.mask & 1u)) z[o_s1 + e.unit] += 1.0 / (r * tau_s);
+            if (e.population == 2 && (e.mask & 1u)) z[o_u2 + e.unit] += 1.0 / (r * tau_s);
+            if (e.population == 2 && (e.mask & 2u)) z[o_v2 + e.unit] += 1.0 / (r * tau_s);
         }
-        if (e.population == 0) z[o_in + e.unit] += 1.0 / (r_in * tau_s);
-        if (e.population == 1 && (e.mask & 1u)) z[o_s1 + e.unit] += 1.0 / (r * tau_s);
-        if (e.population == 2 && (e.mask & 1u)) z[o_u2 + e.unit] += 1.0 / (r * tau_s);
-        if (e.population == 2 && (e.mask & 2u)) z[o_v2 + e.unit] += 1.0 / (r * tau_s);
     }
-    actions_before(t_end);
     integrate_to(t_end);
     REQUIRE(weight_changes > 50);
     REQUIRE(brute_rows.size() == rec.rows.size());
