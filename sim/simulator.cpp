@@ -1,5 +1,6 @@
 #include "sim/simulator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -58,7 +59,12 @@ void Simulator::emit(std::size_t population, const Population::Emission& e, time
         if (!(e.channel_mask & (1u << c))) continue;
         const auto node = static_cast<node_index>((std::size_t{e.replica} * layout.channels + c) * layout.units + e.unit);
         ++stats_.spikes[population];
-        if (record_spikes_[population]) observer_->on_spike(population, node, t);
+        if (record_spikes_[population]) {
+            if (replica_mode_)
+                epoch_spikes_.push_back({t, population, node});
+            else
+                observer_->on_spike(population, node, t);
+        }
         for (PlasticityRule* rule : incoming_rules_[population]) rule->on_post_spike(node, t);
         for (std::size_t p : outgoing_[population]) {
             Projection& proj = network_.projection(p);
@@ -133,6 +139,10 @@ void Simulator::deliver(Projection& proj, std::uint64_t group, time_ms t) {
 
 void Simulator::schedule_candidate(std::size_t population, std::size_t stream) {
     const time_ms tc = network_.population(population).next_stream_candidate(stream);
+    if (replica_mode_) {
+        replica_next_[stream * network_.population_count() + population] = tc;
+        return;
+    }
     if (in_heap_[population]) {
         stream_heap_.update(static_cast<std::uint32_t>(population), stream, tc);
         return;
@@ -149,6 +159,10 @@ void Simulator::process_candidate(std::size_t population, std::size_t stream, ti
     if (em.channel_mask != 0) emit(population, em, t);
     const time_ms next = pop.next_stream_candidate(stream);
     if (next < t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
+    if (replica_mode_) {
+        replica_next_[stream * network_.population_count() + population] = next;
+        return;
+    }
     if (in_heap_[population]) {
         stream_heap_.update(static_cast<std::uint32_t>(population), stream, next);
         return;
@@ -225,6 +239,14 @@ void Simulator::start(time_ms t_start) {
     pending_.assign(n_pop, {});
     stream_heap_.clear();
     in_heap_.assign(n_pop, false);
+    replicas_ = n_pop > 0 ? network_.population(0).replicas() : 1;
+    replica_mode_ = replicas_ > 1 && network_.projection_count() == 0;
+    for (std::size_t p = 0; p < n_pop; ++p) {
+        const Population& pop = network_.population(p);
+        if (pop.streams_are_nodes() || pop.replicas() != replicas_ || pop.emission_streams() != replicas_)
+            replica_mode_ = false;
+    }
+    replica_next_.assign(replica_mode_ ? std::size_t{replicas_} * n_pop : 0, never);
     layout_.clear();
     for (std::size_t p = 0; p < n_pop; ++p)
         layout_.push_back({network_.population(p).channels(), network_.population(p).units()});
@@ -232,7 +254,8 @@ void Simulator::start(time_ms t_start) {
     for (std::size_t p = 0; p < n_pop; ++p) {
         Population& pop = network_.population(p);
         pop.initialize(seed_, t_start);
-        if (!pop.streams_are_nodes()) {
+        if (replica_mode_) {
+        } else if (!pop.streams_are_nodes()) {
             in_heap_[p] = true;
             stream_heap_.add_population(static_cast<std::uint32_t>(p), pop.emission_streams());
         } else {
@@ -251,6 +274,53 @@ void Simulator::start(time_ms t_start) {
     }
 }
 
+void Simulator::advance_replica(std::uint32_t replica, time_ms t) {
+    const std::size_t n_pop = network_.population_count();
+    const time_ms* next = &replica_next_[std::size_t{replica} * n_pop];
+    while (true) {
+        // The replica's earliest stream; ties by population index (the kernel's order).
+        std::size_t p = 0;
+        for (std::size_t q = 1; q < n_pop; ++q)
+            if (next[q] < next[p]) p = q;
+        const time_ms tc = next[p];
+        if (tc > t) return;
+        process_candidate(p, replica, tc);
+    }
+}
+
+void Simulator::process_global(const Event& e, RunObserver& observer, std::vector<double>& row) {
+    switch (e.cls) {
+        case EventClass::sample: {
+            ++stats_.events;
+            const StateProbe& probe = probes_[e.a];
+            Population& pop = network_.population(probe.population);
+            row.clear();
+            if (probe.sampler)
+                probe.sampler(e.t, row);
+            else
+                for (node_index n : probe.nodes)
+                    for (int el : probe.element_ids) row.push_back(pop.read(n, el, e.t));
+            observer.on_sample(e.a, e.b, e.t, row);
+            const std::uint64_t next_step = e.b + 1;
+            const time_ms next = probe.start + static_cast<double>(next_step) * probe.dt;
+            if (next <= final_stop_ + 1e-9 * probe.dt)
+                queue_.push({std::min(next, final_stop_), EventClass::sample, e.a, next_step});
+            break;
+        }
+        case EventClass::sync: {
+            ++stats_.events;
+            for (std::size_t d = 0; d < network_.dense_projection_count(); ++d)
+                if (DensePlasticityRule* rule = network_.dense_projection(d).rule()) rule->synchronize(e.t);
+            // k-th sync point at origin + k * interval: no accumulated rounding.
+            const time_ms next = sync_origin_ + static_cast<double>(e.b + 1) * sync_interval_;
+            if (next <= final_stop_) queue_.push({next, EventClass::sync, 0, e.b + 1});
+            break;
+        }
+        default:
+            throw std::logic_error("process_global: not a global event");
+    }
+}
+
 RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::atomic<bool>* stop) {
     if (!started_) throw std::logic_error("advance() before start()");
     if (t_stop < now_) throw std::invalid_argument("advance() to a time before the current one");
@@ -258,6 +328,36 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
     stats_.interrupted = false;
     std::vector<double> row;
     constexpr std::uint64_t progress_every = 1u << 14;
+    if (replica_mode_) {
+        // Global events are samples and sync points (no CSR deliveries, no node streams).
+        while (true) {
+            const time_ms t_global = queue_.empty() ? never : queue_.top().t;
+            const time_ms epoch_end = std::min(t_global, t_stop);
+            const std::uint64_t before = stats_.events;
+            for (std::uint32_t r = 0; r < replicas_; ++r) advance_replica(r, epoch_end);
+            // Observers see spikes in time order (then population, node), as in the interleaved loop.
+            std::sort(epoch_spikes_.begin(), epoch_spikes_.end(), [](const RecordedSpike& a, const RecordedSpike& b) {
+                return a.t < b.t || (a.t == b.t && (a.population < b.population ||
+                                                    (a.population == b.population && a.node < b.node)));
+            });
+            for (const RecordedSpike& sp : epoch_spikes_) observer.on_spike(sp.population, sp.node, sp.t);
+            epoch_spikes_.clear();
+            now_ = epoch_end;
+            stats_.simulated_ms = epoch_end;
+            if (before / progress_every != stats_.events / progress_every) observer.on_progress(epoch_end, stats_.events);
+            if (t_global > t_stop) break;
+            // An interruption takes effect between epochs, when every replica is at one time.
+            if (stop && stop->load(std::memory_order_relaxed)) {
+                stats_.interrupted = true;
+                break;
+            }
+            process_global(queue_.pop(), observer, row);
+        }
+        if (!stats_.interrupted) now_ = t_stop;
+        stats_.simulated_ms = now_;
+        observer_ = nullptr;
+        return stats_;
+    }
     while (true) {
         // The earlier of the two fronts, in the kernel's total order.
         const bool from_queue = !queue_.empty();
@@ -293,32 +393,10 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
             if (pending_[e.a][e.b] != e.t) break;  // stale: its stream was rescheduled
             process_candidate(e.a, e.b, e.t);
             break;
-        case EventClass::sample: {
-            ++stats_.events;
-            const StateProbe& probe = probes_[e.a];
-            Population& pop = network_.population(probe.population);
-            row.clear();
-            if (probe.sampler)
-                probe.sampler(e.t, row);
-            else
-                for (node_index n : probe.nodes)
-                    for (int el : probe.element_ids) row.push_back(pop.read(n, el, e.t));
-            observer.on_sample(e.a, e.b, e.t, row);
-            const std::uint64_t next_step = e.b + 1;
-            const time_ms next = probe.start + static_cast<double>(next_step) * probe.dt;
-            if (next <= final_stop_ + 1e-9 * probe.dt)
-                queue_.push({std::min(next, final_stop_), EventClass::sample, e.a, next_step});
+        case EventClass::sample:
+        case EventClass::sync:
+            process_global(e, observer, row);
             break;
-        }
-        case EventClass::sync: {
-            ++stats_.events;
-            for (std::size_t d = 0; d < network_.dense_projection_count(); ++d)
-                if (DensePlasticityRule* rule = network_.dense_projection(d).rule()) rule->synchronize(e.t);
-            // k-th sync point at origin + k * interval: no accumulated rounding.
-            const time_ms next = sync_origin_ + static_cast<double>(e.b + 1) * sync_interval_;
-            if (next <= final_stop_) queue_.push({next, EventClass::sync, 0, e.b + 1});
-            break;
-        }
         }
         if (stats_.events % progress_every == 0) observer.on_progress(e.t, stats_.events);
     }

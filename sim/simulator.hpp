@@ -7,6 +7,13 @@
 //    queued candidate at another time is stale, its stream was rescheduled, and is dropped when
 //    it comes up); for the others, its entry in the stream heap (stream_heap.hpp);
 //  - the next event is the earlier, in the same total order, of the queue's and the heap's fronts;
+//  - replica mode (every population replicated R > 1 times with one stream per replica, no CSR
+//    projection): replicas do not interact between global events (samples, sync points, the
+//    end of an advance), because dense deliveries stay within a replica and plasticity rules
+//    only buffer until a sync point. The loop then runs each replica in turn up to the next
+//    global event (a replica's candidates in their total order, the earliest of its few
+//    streams found by a scan), then the global event: the same result as one interleaved order,
+//    with each replica's state hot in cache, and the partition a later threaded run needs;
 //  - a spike emitted at t schedules one delivery per (projection, delay group) at t + delay,
 //    and delays are >= 0, so no event is ever scheduled in the past;
 //  - events are processed in the total order of EventQueue, so results do not depend on the
@@ -122,6 +129,9 @@ private:
     void schedule_candidate(std::size_t population, std::size_t stream);
     // Resolves the candidate of `stream` at t and schedules the stream's next one.
     void process_candidate(std::size_t population, std::size_t stream, time_ms t);
+    // Replica mode: replica r's candidates up to t (inclusive); false if interrupted.
+    void advance_replica(std::uint32_t replica, time_ms t);
+    void process_global(const Event& e, RunObserver& observer, std::vector<double>& row);
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;
 
@@ -137,6 +147,15 @@ private:
     std::vector<std::vector<time_ms>> pending_;  // per population and stream: its valid candidate
     StreamHeap stream_heap_;                      // candidates of populations whose streams are not nodes
     std::vector<bool> in_heap_;                   // per population
+    bool replica_mode_ = false;
+    std::uint32_t replicas_ = 1;
+    std::vector<time_ms> replica_next_;           // replica mode: [replica * populations + population]
+    struct RecordedSpike {
+        time_ms t;
+        std::size_t population;
+        node_index node;
+    };
+    std::vector<RecordedSpike> epoch_spikes_;     // replica mode: recorded spikes of the current epoch
     struct Layout {
         std::uint32_t channels;
         std::size_t units;
