@@ -240,7 +240,7 @@ void Simulator::start(time_ms t_start) {
     stream_heap_.clear();
     in_heap_.assign(n_pop, false);
     replicas_ = n_pop > 0 ? network_.population(0).replicas() : 1;
-    replica_mode_ = replicas_ > 1 && network_.projection_count() == 0;
+    replica_mode_ = replica_mode_allowed_ && replicas_ > 1 && network_.projection_count() == 0;
     for (std::size_t p = 0; p < n_pop; ++p) {
         const Population& pop = network_.population(p);
         if (pop.streams_are_nodes() || pop.replicas() != replicas_ || pop.emission_streams() != replicas_)

@@ -123,6 +123,9 @@ public:
     // the updates their replicas buffered (DensePlasticityRule::synchronize). Set before start();
     // 0 (the default): none.
     void set_sync_interval(time_ms interval);
+    // Replica mode is used whenever the network allows it (see the invariants above); false
+    // forces the interleaved loop (the same results: tests compare the two).
+    void allow_replica_mode(bool allowed) { replica_mode_allowed_ = allowed; }
 
 private:
     void emit(std::size_t population, const Population::Emission& e, time_ms t);
@@ -147,7 +150,7 @@ private:
     std::vector<std::vector<time_ms>> pending_;  // per population and stream: its valid candidate
     StreamHeap stream_heap_;                      // candidates of populations whose streams are not nodes
     std::vector<bool> in_heap_;                   // per population
-    bool replica_mode_ = false;
+    bool replica_mode_ = false, replica_mode_allowed_ = true;
     std::uint32_t replicas_ = 1;
     std::vector<time_ms> replica_next_;           // replica mode: [replica * populations + population]
     struct RecordedSpike {

@@ -17,18 +17,17 @@
 #include <boost/numeric/odeint.hpp>
 #include <catch2/catch.hpp>
 
-#include "neurons/pooled_poisson_source.hpp"
-#include "neurons/two_channel_unit.hpp"
-#include "plasticity/lag_compensated_rule.hpp"
-#include "sim/simulator.hpp"
+#include "tiny_dense_circuit.hpp"
 
 using namespace settle;
 
 namespace {
 
-constexpr std::size_t n0 = 3, n1 = 4, n2 = 2, R = 2;
-constexpr double tau = 5.0, tau_s = 20.0, k = 0.9, lambda = 1.0, lo = -2.0, hi = 2.0;
-constexpr double r_in_hz = 800.0, r_hz = 1000.0, eta_hidden = 0.05, eta_out = 0.08, g_teacher = 1.5;
+using C = testing::TinyDenseCircuit;
+constexpr std::size_t n0 = C::n0, n1 = C::n1, n2 = C::n2, R = 2;
+constexpr double tau = C::tau, tau_s = C::tau_s, k = C::k, lambda = C::lambda, lo = C::lo, hi = C::hi;
+constexpr double r_in_hz = C::r_in_hz, r_hz = C::r_hz, eta_hidden = C::eta_hidden, eta_out = C::eta_out;
+constexpr double g_teacher = 1.5;
 constexpr double t_end = 320.0;
 // Replica sync points every 0.5 ms: they coincide with the driver's actions (whole ms) and the
 // samples (0.5 + k ms), so the order at equal times is checked too.
@@ -87,53 +86,14 @@ constexpr std::size_t o_in = 0, o_s1 = o_in + n0, o_u2 = o_s1 + n1, o_v2 = o_u2 
 
 TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a brute-force Odeint integration",
           "[plasticity][circuit]") {
-    // Initial weights and biases (deterministic, mixed signs).
-    std::vector<double> W1(n1 * n0), W2(n2 * n1), b1(n1), b2(n2);
-    for (std::size_t i = 0; i < W1.size(); ++i) W1[i] = 1.5 * std::sin(1.7 * static_cast<double>(i) + 0.3);
-    for (std::size_t i = 0; i < W2.size(); ++i) W2[i] = 1.2 * std::cos(2.3 * static_cast<double>(i) + 0.1);
-    for (std::size_t i = 0; i < n1; ++i) b1[i] = 0.2 * static_cast<double>(i) - 0.3;
-    for (std::size_t i = 0; i < n2; ++i) b2[i] = 0.1 - 0.2 * static_cast<double>(i);
-
-    // --- The event-driven circuit.
-    Network net;
-    auto in = std::make_unique<PooledPoissonSource>("input", n0, R, r_in_hz);
-    for (std::uint32_t r = 0; r < R; ++r) in->set_rates(r, 0.0, initial_rates[r]);
-    PooledPoissonSource* input = in.get();
-    net.add_population(std::move(in));
-    TwoChannelUnitParameters hp;
-    hp.tau_ms = tau;
-    hp.synapse_tau_ms = tau_s;
-    hp.k = k;
-    hp.rate_max_hz = r_hz;
-    TwoChannelUnitParameters op = hp;
-    op.emission = TwoChannelUnitParameters::Emission::linear;
-    op.lo = lo;
-    op.hi = hi;
-    auto l1 = std::make_unique<TwoChannelUnitPopulation>("layer1", n1, R, hp);
-    auto l2 = std::make_unique<TwoChannelUnitPopulation>("layer2", n2, R, op);
-    l1->set_bias(b1);
-    l2->set_bias(b2);
-    TwoChannelUnitPopulation* output = l2.get();
-    TwoChannelUnitPopulation* hidden = l1.get();
-    net.add_population(std::move(l1));
-    net.add_population(std::move(l2));
-    auto M1 = std::make_shared<DenseMatrix>(n1, n0);
-    auto M2 = std::make_shared<DenseMatrix>(n2, n1);
-    M1->w = W1;
-    M2->w = W2;
+    testing::TinyDenseCircuit c(R, initial_rates);
+    Network& net = c.net;
+    PooledPoissonSource* input = c.input;
+    TwoChannelUnitPopulation* hidden = c.hidden;
+    TwoChannelUnitPopulation* output = c.output;
+    const std::vector<double> W1 = c.W1, W2 = c.W2, b1 = c.b1, b2 = c.b2;
+    const std::shared_ptr<DenseMatrix> M1 = c.M1, M2 = c.M2;
     const double r = r_hz * 1e-3, r_in = r_in_hz * 1e-3, slope = hi - lo;
-    auto p1 = std::make_unique<DenseProjection>("W1", 0, 1, TwoChannelUnitPopulation::dendrite, M1, false,
-                                                std::vector<double>{1.0 / (r_in * tau_s)});
-    auto p2 = std::make_unique<DenseProjection>("W2", 1, 2, TwoChannelUnitPopulation::dendrite, M2, false,
-                                                std::vector<double>{1.0 / (r * tau_s), 0.0});
-    const double gn = lambda * k * slope / (r * tau_s);
-    auto fb = std::make_unique<DenseProjection>("B1", 2, 1, TwoChannelUnitPopulation::nudge, M2, true,
-                                                std::vector<double>{gn, -gn});
-    p1->set_rule(std::make_unique<LagCompensatedRule>(LagCompensatedRule::Parameters{eta_hidden, 1.0, r_hz, true}));
-    p2->set_rule(std::make_unique<LagCompensatedRule>(LagCompensatedRule::Parameters{eta_out, slope, r_hz, true}));
-    net.add_dense_projection(std::move(p1));
-    net.add_dense_projection(std::move(p2));
-    net.add_dense_projection(std::move(fb));
 
     Simulator sim(net, 7);
     sim.set_sync_interval(sync_ms);
