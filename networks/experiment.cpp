@@ -83,22 +83,23 @@ TimedRun run_with_progress(Simulator& sim, time_ms t_start, time_ms t_stop, Sona
 
 nlohmann::json finish_output(SonataWriter& writer, const Network* network, const RunStats& stats,
                              const InMemoryResults& results, double wall_seconds, const ExperimentContext& ctx,
-                             nlohmann::json extra) {
+                             nlohmann::json extra, const std::vector<std::string>& population_names) {
     nlohmann::json summary;
     summary["status"] = stats.interrupted ? "interrupted" : "finished";
     summary["out"] = ctx.out_path;
     summary["seed"] = ctx.seed;
     summary["wall_seconds"] = wall_seconds;
-    std::vector<std::string> names;
+    std::vector<std::string> names = population_names;
     if (network) {
+        names.clear();
+        for (std::size_t p = 0; p < network->population_count(); ++p) names.push_back(network->population(p).name());
+    }
+    if (!names.empty()) {
         summary["simulated_ms"] = stats.simulated_ms;
         summary["events"] = stats.events;
         summary["events_per_second"] = wall_seconds > 0 ? static_cast<double>(stats.events) / wall_seconds : 0.0;
         summary["spikes"] = nlohmann::json::object();
-        for (std::size_t p = 0; p < network->population_count(); ++p) {
-            names.push_back(network->population(p).name());
-            summary["spikes"][names.back()] = stats.spikes.at(p);
-        }
+        for (std::size_t p = 0; p < names.size(); ++p) summary["spikes"][names[p]] = stats.spikes.at(p);
     }
     if (network)
         for (std::size_t p = 0; p < network->projection_count(); ++p) {

@@ -52,8 +52,10 @@ TimedRun run_with_progress(Simulator& sim, time_ms t_start, time_ms t_stop, Sona
                            RunObserver* extra = nullptr);
 
 // Builds the standard summary, writes the clean-end metadata into the file and returns the summary.
+// Without a network (experiments that drive their own), `population_names` name stats.spikes.
 nlohmann::json finish_output(SonataWriter& writer, const Network* network, const RunStats& stats,
                              const InMemoryResults& results, double wall_seconds, const ExperimentContext& ctx,
-                             nlohmann::json extra = nlohmann::json::object());
+                             nlohmann::json extra = nlohmann::json::object(),
+                             const std::vector<std::string>& population_names = {});
 
 }  // namespace settle

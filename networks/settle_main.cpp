@@ -139,9 +139,12 @@ int info_command(const std::string& path) {
                   << h5::read_attr_string(meta.get(), "git_revision") << "), seed " << h5::read_attr_u64(meta.get(), "seed")
                   << "\n";
         if (complete) {
+            // Experiments that drive their own schedule (circuits) have no duration set in advance.
+            const double duration = h5::read_attr_f64(meta.get(), "duration_ms");
             std::cout << "  complete: " << h5::read_attr_string(meta.get(), "stop_reason") << " at "
-                      << h5::read_attr_f64(meta.get(), "simulated_ms") << " of " << h5::read_attr_f64(meta.get(), "duration_ms")
-                      << " ms, " << h5::read_attr_u64(meta.get(), "events") << " events in "
+                      << h5::read_attr_f64(meta.get(), "simulated_ms")
+                      << (duration > 0.0 ? " of " + std::to_string(duration) : std::string()) << " ms, "
+                      << h5::read_attr_u64(meta.get(), "events") << " events in "
                       << h5::read_attr_f64(meta.get(), "wall_seconds") << " s wall\n";
         } else {
             std::cout << "  INCOMPLETE: the run did not end cleanly; the data go up to its last flush\n";

@@ -90,8 +90,10 @@ void SonataWriter::on_spike(std::size_t population, node_index node, time_ms t) 
     }
 }
 
-void SonataWriter::on_sample(std::size_t probe, std::uint64_t, time_ms, const std::vector<double>& row) {
+void SonataWriter::on_sample(std::size_t probe, std::uint64_t, time_ms t, const std::vector<double>& row) {
     ReportStream& r = reports_[probe];
+    // The first row fixes the report's start (a driver may know its window only when it runs).
+    if (r.data.rows() == 0 && r.buffer.empty()) r.start = t;
     for (double v : row) r.buffer.push_back(static_cast<float>(v));
     if (r.buffer.size() >= report_buffer_limit_values) {
         r.data.append(r.buffer.data(), r.buffer.size() / std::max<std::size_t>(r.columns, 1));

@@ -23,7 +23,7 @@ from .report import FigureFiles, summarize, write_index  # noqa: E402
 
 PROG = "settle-analysis"
 # What `plot --what` accepts, in the order figures are written.
-FIGURE_KINDS = ("prediction", "raster", "traces", "weights", "learning", "stdp", "angles")
+FIGURE_KINDS = ("prediction", "raster", "circuit", "traces", "weights", "learning", "stdp", "angles")
 TRACE_NODES = 8
 TRACE_SAMPLES = 4000
 WEIGHT_SAMPLES = 2000
@@ -38,6 +38,9 @@ def _available(f: SettleFile) -> set[str]:
     kinds = set()
     if f.spike_populations and f.run_window()[1] > 0:
         kinds.add("raster")
+        summary = f.metadata.summary or {}
+        if "circuit_teacher_onsets_ms" in metrics and "layers" in summary and f.metrics()["circuit_teacher_onsets_ms"].size:
+            kinds.add("circuit")
     if any(not layout.is_weight for layout in layouts):
         kinds.add("traces")
     if any(layout.is_weight for layout in layouts):
@@ -57,6 +60,7 @@ def _available(f: SettleFile) -> set[str]:
 MISSING = {
     "prediction": "no dendritic prediction arrays (" + ", ".join(plots.PREDICTION_ARRAYS) + ") under /settle/arrays",
     "raster": "no /spikes populations, or nothing simulated yet",
+    "circuit": "no recorded circuit spikes with a teacher onset (a circuit run with engine = \"event\" and [record] spikes)",
     "traces": "no state reports under /report",
     "weights": "no weight reports (element 'w') under /report",
     "learning": "no learning metrics (" + ", ".join(plots.LEARNING_CURVE_METRICS + plots.LOSS_METRICS
@@ -72,6 +76,11 @@ def _figures(f: SettleFile, kind: str, args):
     if kind == "raster":
         spikes = [f.spikes(p, **window) for p in f.spike_populations]
         yield "raster", "Spike raster and population rates", plots.raster(spikes)
+    elif kind == "circuit":
+        onset = float(f.metrics()["circuit_teacher_onsets_ms"][-1])
+        spikes = [f.spikes(p) for p in f.spike_populations]
+        yield ("circuit_raster", "Circuit raster around the last recorded teacher onset",
+               plots.circuit_raster(spikes, f.metadata.summary["layers"], onset))
     elif kind == "traces":
         for name in f.report_names:
             layout = f.report_layout(name)

@@ -363,3 +363,39 @@ def plot_dendritic_prediction_learning(u_m, v_star_first, v_star_last, learning_
         ax.legend(loc="upper right", fontsize="small", frameon=False, ncols=2)
     fig.suptitle("Dendritic prediction learning (Urbanczik & Senn 2014, Fig. 1)")
     return fig
+
+
+def circuit_raster(spikes, layers, onset_ms: float, before_ms: float = 150.0, after_ms: float = 100.0,
+                   figsize=(10.0, 7.0), dpi: float = 100.0) -> Figure:
+    """Raster of replica 0 of a learning circuit (settle's event engine) around a teacher onset.
+
+    spikes: Spikes of the circuit's populations, in order input, layer1 .. layer<L> (any subset,
+        named as in the file).
+    layers: the layer sizes n_0 (inputs) .. n_L (output), the file summary's "layers".
+    Replica 0's node ids are 0 .. n_0 - 1 for the input and, for layer l, 0 .. n_l - 1 on the
+    somatic channel and n_l .. 2 n_l - 1 on the prediction channel (drawn above the somatic
+    rows); the two channels differ only while a teacher or nudge acts. The dashed line is the
+    teacher onset.
+    """
+    selected = []
+    for s in spikes:
+        if s.population == "input":
+            n = int(layers[0])
+            rows = n
+        elif s.population.startswith("layer") and s.population[5:].isdigit():
+            n = int(layers[int(s.population[5:])])
+            rows = 2 * n
+        else:
+            continue
+        keep = s.node_ids < rows
+        selected.append(Spikes(population=s.population, timestamps=s.timestamps[keep], node_ids=s.node_ids[keep],
+                               n_nodes=rows, t_start=s.t_start, t_stop=s.t_stop, sorting=s.sorting))
+    if not selected:
+        raise SettleAnalysisError("no circuit populations (input, layer<l>) among the spikes")
+    t0 = max(onset_ms - before_ms, min(s.t_start for s in selected))
+    fig = raster(selected, t_start=t0, t_stop=onset_ms + after_ms, figsize=figsize, dpi=dpi)
+    for ax in fig.axes:
+        ax.axvline(onset_ms, color="black", ls="--", lw=1.0)
+    fig.axes[0].set_title(f"replica 0, teacher on at {onset_ms:.1f} ms (layers: somatic channel below, "
+                          "prediction channel above)", fontsize="medium")
+    return fig

@@ -1,5 +1,7 @@
 #include "networks/circuit/circuit_config.hpp"
 
+#include <algorithm>
+
 namespace settle::circuit {
 
 std::vector<int> CircuitConfig::sizes() const {
@@ -200,6 +202,61 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         if (q.enabled && c.engine == Engine::event)
             d->fail("enabled", "the temporal-derivative test needs engine = \"stepped\" so far");
         d->finish();
+    }
+    if (auto rec = root.table("record")) {
+        std::vector<std::string> names{"input"};
+        for (std::size_t l = 1; l < c.sizes().size(); ++l) names.push_back("layer" + std::to_string(l));
+        auto check_name = [&](ConfigTable& t, const std::string& key, const std::string& n) {
+            if (std::find(names.begin(), names.end(), n) == names.end()) {
+                const std::string hint = closest_match(n, names);
+                t.fail(key, "no circuit population named '" + n + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                                "; the populations are input, layer1 .. layer" + std::to_string(names.size() - 1));
+            }
+        };
+        const toml_value* spikes = rec->raw("spikes");
+        if (spikes && spikes->is_string() && spikes->as_string().str == "all") {
+            rec->ignore("spikes");
+            c.record.spikes = names;
+        } else if (spikes) {
+            rec->ignore("spikes");
+            c.record.spikes = rec->get_string_array("spikes");
+            for (const auto& n : c.record.spikes) check_name(*rec, "spikes", n);
+        }
+        c.record.window_presentations = rec->get_int("window_presentations", c.record.window_presentations);
+        if (c.record.window_presentations < 1) rec->fail("window_presentations", "must be >= 1");
+        for (auto& r : rec->tables("report")) {
+            CircuitReportConfig rc;
+            rc.population = r.require_string("population");
+            check_name(r, "population", rc.population);
+            const bool input = rc.population == "input";
+            const std::vector<std::string> vars = input ? std::vector<std::string>{"rate"}
+                                                        : std::vector<std::string>{"U", "Vbar", "Vstar"};
+            rc.variables = r.get_string_array("variables", vars);
+            for (const auto& v : rc.variables)
+                if (std::find(vars.begin(), vars.end(), v) == vars.end()) {
+                    const std::string hint = closest_match(v, vars);
+                    r.fail("variables", "'" + rc.population + "' has no variable '" + v + "'" +
+                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+                }
+            const std::size_t l = input ? 0 : static_cast<std::size_t>(std::stoi(rc.population.substr(5)));
+            const std::int64_t units = c.sizes()[l];
+            const std::int64_t nodes = units * c.streams * (input ? 1 : 2);
+            rc.nodes = r.get_int_array("nodes", {});
+            for (auto n : rc.nodes)
+                if (n < 0 || n >= nodes)
+                    r.fail("nodes", "node " + std::to_string(n) + " outside [0, " + std::to_string(nodes) +
+                                        ") (node ids: docs/file-format.md, circuits)");
+            rc.dt_ms = require_positive(r, "dt_ms", r.get_double("dt_ms", rc.dt_ms));
+            for (const auto& other : c.record.reports)
+                if (other.population == rc.population)
+                    r.fail("population", "a population can have one report (SONATA: /report/<population>)");
+            r.finish();
+            c.record.reports.push_back(rc);
+        }
+        rec->finish();
+        if (c.record.any() && c.engine != Engine::event)
+            rec->fail(c.record.spikes.empty() ? "report" : "spikes",
+                      "recording a circuit's spikes and state needs circuit.engine = \"event\"");
     }
     return c;
 }

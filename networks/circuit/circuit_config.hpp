@@ -63,6 +63,22 @@ struct DerivativeTestConfig {
     int trials = 100;  // spiking mode: trials per input whose spike counts are averaged
 };
 
+// [record] of a circuit run (engine = "event"): spikes of the main training run's populations
+// ("input", "layer1" .. "layer<L>", L the output) during the last `window_presentations`
+// presentations, and reports of their state over the same window (event_circuit.hpp).
+struct CircuitReportConfig {
+    std::string population;
+    std::vector<std::int64_t> nodes;       // empty: all
+    std::vector<std::string> variables;    // empty: all of the model's
+    double dt_ms = 0.1;
+};
+struct CircuitRecordConfig {
+    std::vector<std::string> spikes;       // population names
+    std::int64_t window_presentations = 20;
+    std::vector<CircuitReportConfig> reports;
+    bool any() const { return !spikes.empty() || !reports.empty(); }
+};
+
 struct CircuitConfig {
     Mode mode = Mode::rate;
     Engine engine = Engine::stepped;
@@ -114,6 +130,7 @@ struct CircuitConfig {
 
     ScheduleConfig schedule;
     TaskConfig task;
+    CircuitRecordConfig record;
     DerivativeTestConfig derivative_test;
 
     // Training and evaluation.

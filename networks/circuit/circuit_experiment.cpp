@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -28,8 +29,38 @@ public:
     }
 
     nlohmann::json run(const ExperimentContext& ctx) override {
-        SonataWriter writer(ctx.out_path, ctx.force, {}, {}, RunMetadata{ctx.config_toml, ctx.seed, 0.0},
+        // Spike populations and reports of the main training run, by its population indices (0
+        // input, l layer l: event_circuit.hpp), created before the run (SWMR).
+        std::vector<std::string> spike_names, names{"input"};
+        std::vector<ReportSpec> reports;
+        const std::vector<int> sizes = config_.sizes();
+        for (std::size_t l = 1; l < sizes.size(); ++l) names.push_back("layer" + std::to_string(l));
+        if (config_.engine == circuit::Engine::event) {
+            spike_names.assign(names.size(), "");
+            for (const std::string& n : config_.record.spikes)
+                spike_names[static_cast<std::size_t>(std::find(names.begin(), names.end(), n) - names.begin())] = n;
+            for (const circuit::CircuitReportConfig& rc : config_.record.reports) {
+                ReportSpec spec;
+                spec.population = rc.population;
+                const bool input = rc.population == "input";
+                const std::size_t l = static_cast<std::size_t>(std::find(names.begin(), names.end(), rc.population) - names.begin());
+                for (auto n : rc.nodes) spec.nodes.push_back(static_cast<node_index>(n));
+                if (spec.nodes.empty())
+                    for (int u = 0; u < sizes[l]; ++u) spec.nodes.push_back(static_cast<node_index>(u));
+                for (const std::string& v : rc.variables) {
+                    spec.element_names.push_back(v);
+                    spec.element_units.push_back(input ? "Hz" : "1");
+                    spec.element_ids.push_back(input ? 4 : v == "U" ? 0 : v == "Vbar" ? 1 : 2);
+                }
+                spec.dt = rc.dt_ms;
+                spec.start = 0.0;  // the window's start is known once the schedules are drawn
+                reports.push_back(spec);
+            }
+        }
+        SonataWriter writer(ctx.out_path, ctx.force, spike_names, reports, RunMetadata{ctx.config_toml, ctx.seed, 0.0},
                             ctx.flush_interval_s);
+        circuit::CircuitRecorder recorder;
+        recorder.observer = &writer;
         InMemoryResults results;
         const bool tty = !ctx.quiet && isatty(STDERR_FILENO);
         const auto t0 = std::chrono::steady_clock::now();
@@ -42,9 +73,9 @@ public:
                              p.test_error, p.seconds, tty ? "   " : "\n");
                 if (tty && p.presentations == p.total) std::fprintf(stderr, "\n");
             },
-            [&] { return ctx.stop && ctx.stop->load(); });
+            [&] { return ctx.stop && ctx.stop->load(); }, &recorder);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        RunStats stats;
+        RunStats stats = recorder.stats;
         stats.interrupted = !finished;
         nlohmann::json extra;
         extra["experiment"] = "circuit";
@@ -55,7 +86,8 @@ public:
         extra["layers"] = config_.sizes();
         extra["streams"] = config_.streams;
         extra["presentations"] = config_.presentations;
-        return finish_output(writer, nullptr, stats, results, wall, ctx, extra);
+        extra["engine"] = circuit::to_string(config_.engine);
+        return finish_output(writer, nullptr, stats, results, wall, ctx, extra, recorder.population_names);
     }
 
 private:

@@ -61,6 +61,21 @@ EventCircuit::State train_circuit(EventCircuit& c, const Dataset& data, std::int
     return c.train(data, presentations, seed, checkpoint);
 }
 
+// The main run of the event engine records (config.record); the others and the controls do not.
+template <class Circuit>
+void attach_recorder(Circuit&, CircuitRecorder*) {}
+void attach_recorder(EventCircuit& c, CircuitRecorder* recorder) {
+    if (recorder) c.record(recorder->observer);
+}
+template <class Circuit>
+void report_run(Circuit&, CircuitRecorder*) {}
+void report_run(EventCircuit& c, CircuitRecorder* recorder) {
+    if (!recorder) return;
+    recorder->stats = c.simulator().stats();
+    for (std::size_t p = 0; p < c.network().population_count(); ++p)
+        recorder->population_names.push_back(c.network().population(p).name());
+}
+
 template <class Circuit>
 void centre_first_layer(Circuit& c, const Eigen::VectorXd& b) {
     c.weights().b[0] = b;
@@ -124,7 +139,8 @@ void derivative_table(Circuit& c, const Dataset& data, const DerivativeTestConfi
 
 template <class Circuit>
 bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
-              const std::function<void(const CircuitProgress&)>& progress, const std::function<bool()>& stop) {
+              const std::function<void(const CircuitProgress&)>& progress, const std::function<bool()>& stop,
+              CircuitRecorder* recorder) {
     // The circuit's matrices are small (tens of rows, a few streams): Eigen's OpenMP threads (this
     // library is built with networks/mlp's settings) would only spin; 30x slower on a loaded machine.
     Eigen::setNbThreads(1);
@@ -178,6 +194,7 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
     };
     const std::unique_ptr<Circuit> circuit_owner = make_circuit();
     Circuit& circuit = *circuit_owner;
+    attach_recorder(circuit, recorder);
     if (cfg.derivative_test.enabled && cfg.derivative_test.untrained)
         derivative_table(circuit, data, cfg.derivative_test, seed, "untrained", results);
     const Weights initial = circuit.weights();
@@ -188,6 +205,12 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
     std::vector<double> cx{0.0}, cy{err0};
     TrainingCost cost;
     const Eigen::MatrixXd out_circuit = run(circuit, "circuit", &cx, &cy, &cost);
+    report_run(circuit, recorder);
+    if constexpr (std::is_same_v<Circuit, EventCircuit>) {
+        results.metric_series("circuit_teacher_onsets_ms", circuit.recorded_teacher_onsets());
+        if (circuit.record_start_ms() != never) results.metric("circuit_record_start_ms", circuit.record_start_ms());
+        results.metric("train_weight_updates", static_cast<double>(cost.state.weight_updates));
+    }
     const double err = test_error(data, out_circuit);
     // Speed of the training run: simulated time summed over streams per wall second of training.
     const double simulated_s = static_cast<double>(cfg.streams) * cost.state.t * 1e-3;
@@ -261,11 +284,11 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
 
 bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop) {
+                            const std::function<bool()>& stop, CircuitRecorder* recorder) {
     if (cfg.mode == Mode::spiking && cfg.engine == Engine::event)
-        return run_mode<EventCircuit>(cfg, seed, results, progress, stop);
-    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop);
-    return run_mode<RateCircuit>(cfg, seed, results, progress, stop);
+        return run_mode<EventCircuit>(cfg, seed, results, progress, stop, recorder);
+    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop, nullptr);
+    return run_mode<RateCircuit>(cfg, seed, results, progress, stop, nullptr);
 }
 
 }  // namespace settle::circuit

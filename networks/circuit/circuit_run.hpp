@@ -7,9 +7,11 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "networks/circuit/circuit_config.hpp"
 #include "sim/results.hpp"
+#include "sim/simulator.hpp"
 
 namespace settle::circuit {
 
@@ -20,9 +22,19 @@ struct CircuitProgress {
     double seconds = 0.0;
 };
 
+// What a circuit run records of its main training run (engine = "event"; config.record says
+// which populations and reports): `observer` receives the spikes of recorded populations (index
+// 0 input, l layer l) and the report rows (one probe per config.record.reports entry, in order)
+// during the recording window. `stats` and `population_names` describe that run afterwards.
+struct CircuitRecorder {
+    RunObserver* observer = nullptr;
+    RunStats stats;
+    std::vector<std::string> population_names;
+};
+
 // Returns false when stopped early (stop() became true).
 bool run_circuit_experiment(const CircuitConfig& config, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop);
+                            const std::function<bool()>& stop, CircuitRecorder* recorder = nullptr);
 
 }  // namespace settle::circuit

@@ -168,11 +168,12 @@ private:
     Eigen::MatrixXd counts_;
 };
 
+// Forwards what happens from `from_ms` on (spikes before it are dropped; the probes start there).
 class Forward final : public RunObserver {
 public:
-    explicit Forward(RunObserver* to) : to_(to) {}
+    Forward(RunObserver* to, time_ms from_ms) : to_(to), from_(from_ms) {}
     void on_spike(std::size_t p, node_index n, time_ms t) override {
-        if (to_) to_->on_spike(p, n, t);
+        if (to_ && t >= from_) to_->on_spike(p, n, t);
     }
     void on_sample(std::size_t probe, std::uint64_t step, time_ms t, const std::vector<double>& row) override {
         if (to_) to_->on_sample(probe, step, t, row);
@@ -183,7 +184,23 @@ public:
 
 private:
     RunObserver* to_;
+    time_ms from_;
 };
+
+// When the presentation `done_before` + 1 starts: the done_before-th end over all streams, in time
+// order (0 if done_before <= 0). The schedules are a property of the seed alone.
+double window_start(std::vector<PresentationSchedule> schedules, std::vector<Presentation> current,
+                    std::int64_t done_before) {
+    double t = 0.0;
+    for (std::int64_t k = 0; k < done_before; ++k) {
+        std::size_t s = 0;
+        for (std::size_t q = 1; q < current.size(); ++q)
+            if (current[q].end_ms < current[s].end_ms) s = q;
+        t = current[s].end_ms;
+        current[s] = schedules[s].next();
+    }
+    return t;
+}
 
 }  // namespace
 
@@ -255,8 +272,29 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
             set_eta_scale(std::exp(log_final * static_cast<double>(done) / static_cast<double>(presentations)));
     };
     anneal();
-    Forward forward(observer);
     Simulator& sim = *sim_;
+    // Recording: the last window_presentations presentations (config().record).
+    RunObserver* to = observer ? observer : record_observer_;
+    record_start_ms_ = to ? window_start(schedules, current, presentations - cfg.record.window_presentations) : never;
+    teacher_onsets_.clear();
+    if (to) {
+        for (const std::string& name : cfg.record.spikes) sim.record_spikes(static_cast<std::size_t>(net_->find_population(name)));
+        for (const CircuitReportConfig& rc : cfg.record.reports) {
+            StateProbe probe;
+            probe.population = static_cast<std::size_t>(net_->find_population(rc.population));
+            const Population& pop = net_->population(probe.population);
+            for (auto n : rc.nodes) probe.nodes.push_back(static_cast<node_index>(n));
+            if (probe.nodes.empty())
+                for (node_index n = 0; n < pop.units(); ++n) probe.nodes.push_back(n);
+            for (const std::string& v : rc.variables)
+                for (const StateVariable& sv : pop.state_variables())
+                    if (sv.name == v) probe.element_ids.push_back(sv.element_id);
+            probe.start = record_start_ms_;
+            probe.dt = rc.dt_ms;
+            sim.add_probe(probe);
+        }
+    }
+    Forward forward(to, record_start_ms_);
     sim.start(0.0);
     for (int s = 0; s < S; ++s)
         output.set_teacher(static_cast<std::uint32_t>(s), 0.0, 0.0,
@@ -287,6 +325,7 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
         sim.rebase(rs);
         Presentation& p = current[s];
         if (!teacher_on[s]) {
+            if (s == 0 && t_next >= record_start_ms_) teacher_onsets_.push_back(t_next);
             output.set_teacher(rs, t_next, cfg.g_teacher, column(data.y_train, static_cast<Eigen::Index>(p.sample)));
             teacher_on[s] = true;
             continue;

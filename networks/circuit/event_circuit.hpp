@@ -89,6 +89,14 @@ public:
     Simulator& simulator() { return *sim_; }
     void record_spikes(std::size_t population) { sim_->record_spikes(population); }
 
+    // Recording (config().record): `observer` receives, during the last window_presentations
+    // presentations of train(), the spikes of the recorded populations and one report row per
+    // configured report (default nodes: replica 0's units, node ids 0 .. n - 1). Set before train().
+    void record(RunObserver* observer) { record_observer_ = observer; }
+    // After train(): the start of the recording window and replica 0's teacher onsets in it (ms).
+    double record_start_ms() const { return record_start_ms_; }
+    const std::vector<double>& recorded_teacher_onsets() const { return teacher_onsets_; }
+
     // Test pass (frozen, no teacher): decoded output potentials, one column per input.
     Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x) const;
 
@@ -106,6 +114,9 @@ private:
     PooledPoissonSource* input_ = nullptr;
     std::vector<TwoChannelUnitPopulation*> layers_;
     std::vector<LagCompensatedRule*> rules_;
+    RunObserver* record_observer_ = nullptr;
+    double record_start_ms_ = 0.0;
+    std::vector<double> teacher_onsets_;
 };
 
 }  // namespace settle::circuit
