@@ -235,8 +235,10 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
             for (const auto& v : rc.variables)
                 if (std::find(vars.begin(), vars.end(), v) == vars.end()) {
                     const std::string hint = closest_match(v, vars);
+                    std::string all;
+                    for (const auto& name : vars) all += (all.empty() ? "" : ", ") + name;
                     r.fail("variables", "'" + rc.population + "' has no variable '" + v + "'" +
-                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+                                            (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; it has " + all);
                 }
             const std::size_t l = input ? 0 : static_cast<std::size_t>(std::stoi(rc.population.substr(5)));
             const std::int64_t units = c.sizes()[l];
