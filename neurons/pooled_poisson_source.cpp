@@ -20,9 +20,8 @@ PooledPoissonSource::PooledPoissonSource(std::string name, std::size_t units, st
     rep_.resize(replicas_);
     for (Replica& r : rep_) {
         r.x.assign(n_, 0.0);
-        r.keep.assign(n_, 1.0);
-        r.alias.resize(n_);
-        for (std::size_t j = 0; j < n_; ++j) r.alias[j] = static_cast<node_index>(j);
+        r.table.resize(n_);
+        for (std::size_t j = 0; j < n_; ++j) r.table[j] = {1.0, static_cast<node_index>(j)};
     }
 }
 
@@ -65,8 +64,7 @@ void PooledPoissonSource::set_rates(std::uint32_t replica, time_ms t, const std:
     std::size_t si = 0, li = 0;
     while (si < small.size() && li < large.size()) {
         const node_index s = small[si++], l = large[li];
-        rep.keep[s] = scaled[s];
-        rep.alias[s] = l;
+        rep.table[s] = {scaled[s], l};
         scaled[l] -= 1.0 - scaled[s];
         if (scaled[l] < 1.0) {
             ++li;
@@ -75,16 +73,14 @@ void PooledPoissonSource::set_rates(std::uint32_t replica, time_ms t, const std:
     }
     // What is left is 1 up to rounding.
     for (; li < large.size(); ++li) {
-        rep.keep[large[li]] = 1.0;
-        rep.alias[large[li]] = large[li];
+        rep.table[large[li]] = {1.0, large[li]};
     }
     // A unit with x = 0 is never left over (its deficit is 1, not rounding); the guard keeps it
     // silent whatever the rounding.
     const auto positive = static_cast<node_index>(std::find_if(x.begin(), x.end(), [](double v) { return v > 0.0; }) - x.begin());
     for (; si < small.size(); ++si) {
         const node_index s = small[si];
-        rep.keep[s] = x[s] > 0.0 ? 1.0 : 0.0;
-        rep.alias[s] = x[s] > 0.0 || positive >= n_ ? s : positive;
+        rep.table[s] = {x[s] > 0.0 ? 1.0 : 0.0, x[s] > 0.0 || positive >= n_ ? s : positive};
     }
     if (initialized_) draw_next(replica, t);
 }
@@ -95,7 +91,8 @@ Population::Emission PooledPoissonSource::resolve_stream(std::size_t stream, tim
     const double scaled = rep.rng.uniform() * static_cast<double>(n_);
     const double column = std::floor(scaled);
     const auto j = static_cast<std::size_t>(std::min(column, static_cast<double>(n_ - 1)));
-    const node_index unit = scaled - column < rep.keep[j] ? static_cast<node_index>(j) : rep.alias[j];
+    const auto& c = rep.table[j];
+    const node_index unit = scaled - column < c.keep ? static_cast<node_index>(j) : c.alias;
     draw_next(r, t);
     return {unit, r, 1u};
 }

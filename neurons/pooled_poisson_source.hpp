@@ -51,8 +51,11 @@ private:
     struct Replica {
         std::vector<double> x;
         double total = 0.0;                // sum of x
-        std::vector<double> keep;          // alias table: column j keeps j with probability keep[j]
-        std::vector<node_index> alias;     // ... else emits alias[j]
+        struct Column {
+            double keep;       // alias table: column j emits j with probability keep ...
+            node_index alias;  // ... else alias (one cache line per draw)
+        };
+        std::vector<Column> table;
         time_ms next = never;
         CounterRng rng{0, 0, 0, StreamKind::emission};
     };

@@ -121,9 +121,18 @@ Population::Emission TwoChannelUnitPopulation::resolve_stream(std::size_t stream
     const auto unit = static_cast<node_index>(std::min(whole, static_cast<double>(n_ - 1)));
     const double u = scaled - whole;
     const Potentials v = potentials(r, unit, t);
-    const bool somatic = u < acceptance(v.U);
-    // Equal potentials give equal channels by construction, not only up to rounding of p.
-    const bool prediction = v.U == v.Vbar ? somatic : u < acceptance(v.Vbar);
+    bool somatic, prediction;
+    if (p_.emission == TwoChannelUnitParameters::Emission::logistic) {
+        // u < 1 / (1 + e^-U)  <=>  U > logit(u) = log(u / (1 - u)): one log serves both channels.
+        const double threshold = std::log(u / (1.0 - u));
+        somatic = v.U > threshold;
+        prediction = v.Vbar > threshold;
+    } else {
+        somatic = u < acceptance(v.U);
+        prediction = u < acceptance(v.Vbar);
+    }
+    // Equal potentials give equal channels (the comparisons above are the same then).
+    if (v.U == v.Vbar) prediction = somatic;
     rep.next = t + rep.rng.exponential(rmax_per_ms_ * static_cast<double>(n_));
     return {unit, r, (somatic ? 1u : 0u) | (prediction ? 2u : 0u)};
 }

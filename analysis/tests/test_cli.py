@@ -88,7 +88,7 @@ def test_absent_figure_is_an_error_naming_it(tmp_path, capsys):
 
 def test_unknown_figure_kind(rich_file, capsys):
     assert main(["plot", rich_file.path, "--what", "rastr"]) == 2
-    assert_one_line_error(capsys.readouterr().err, "unknown figure rastr (choose from prediction, raster, traces")
+    assert_one_line_error(capsys.readouterr().err, "unknown figure rastr (choose from prediction, raster, circuit, traces")
 
 
 @pytest.mark.parametrize("kind", ["text", "plain_hdf5", "missing", "directory"])
