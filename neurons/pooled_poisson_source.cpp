@@ -27,10 +27,15 @@ PooledPoissonSource::PooledPoissonSource(std::string name, std::size_t units, st
 
 void PooledPoissonSource::initialize(std::uint64_t seed, time_ms t_start) {
     for (std::uint32_t r = 0; r < replicas_; ++r) {
-        rep_[r].rng = CounterRng(seed, key(), first_replica_ + r, StreamKind::emission);
+        rep_[r].rng = CounterRng(seed, key(), replica_keys_.empty() ? first_replica_ + r : replica_keys_[r], StreamKind::emission);
         draw_next(r, t_start);
     }
     initialized_ = true;
+}
+
+void PooledPoissonSource::set_replica_keys(std::vector<std::uint32_t> keys) {
+    if (keys.size() != replicas_) throw std::invalid_argument("population '" + name() + "': one key per replica");
+    replica_keys_ = std::move(keys);
 }
 
 void PooledPoissonSource::draw_next(std::uint32_t replica, time_ms t) {

@@ -38,6 +38,9 @@ public:
     std::vector<StateVariable> state_variables() const override { return {{"rate", "Hz", 4}}; }
     double read(node_index node, int element_id, time_ms t) override;
 
+    // The key of each replica's stream (default first_replica + replica); equal keys, equal
+    // spikes (common random numbers). Before initialize().
+    void set_replica_keys(std::vector<std::uint32_t> keys);
     // Replica r's units fire at x_j rate_max from t on (x_j finite, in [0, 1]); the driver then
     // calls Simulator::reschedule(population, r). Before initialize(), t is ignored.
     void set_rates(std::uint32_t replica, time_ms t, const std::vector<double>& x);
@@ -60,6 +63,7 @@ private:
         CounterRng rng{0, 0, 0, StreamKind::emission};
     };
     std::vector<Replica> rep_;
+    std::vector<std::uint32_t> replica_keys_;
     bool initialized_ = false;
 };
 

@@ -38,8 +38,13 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
     bias_.assign(n_, 0.0);
     kb_.assign(n_, 0.0);
     const std::size_t m = n_ * replicas_;
-    for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_}) v->assign(m, 0.0);
+    for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_, &somatic_count_}) v->assign(m, 0.0);
     rep_.resize(replicas_);
+}
+
+void TwoChannelUnitPopulation::set_replica_keys(std::vector<std::uint32_t> keys) {
+    if (keys.size() != replicas_) throw std::invalid_argument("population '" + name() + "': one key per replica");
+    replica_keys_ = std::move(keys);
 }
 
 void TwoChannelUnitPopulation::set_bias(std::vector<double> b) {
@@ -52,7 +57,7 @@ void TwoChannelUnitPopulation::set_bias(std::vector<double> b) {
 
 void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
     // At rest: U = Vbar = 0, no input, no teacher.
-    for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_}) std::fill(v->begin(), v->end(), 0.0);
+    for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_, &somatic_count_}) std::fill(v->begin(), v->end(), 0.0);
     for (std::uint32_t r = 0; r < replicas_; ++r)
         for (std::size_t i = 0; i < n_; ++i) Vp_[r * n_ + i] = -kb_[i];
     const double rate = rmax_per_ms_ * static_cast<double>(n_);
@@ -60,7 +65,7 @@ void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
         Replica& rep = rep_[r];
         rep.t0 = t_start;
         rep.g = 0.0;
-        rep.rng = CounterRng(seed, key(), first_replica_ + r, StreamKind::emission);
+        rep.rng = CounterRng(seed, key(), replica_keys_.empty() ? first_replica_ + r : replica_keys_[r], StreamKind::emission);
         rep.next = t_start + rep.rng.exponential(rate);
     }
 }
@@ -133,6 +138,7 @@ Population::Emission TwoChannelUnitPopulation::resolve_stream(std::size_t stream
     }
     // Equal potentials give equal channels (the comparisons above are the same then).
     if (v.U == v.Vbar) prediction = somatic;
+    if (somatic) somatic_count_[std::size_t{r} * n_ + unit] += 1.0;
     rep.next = t + rep.rng.exponential(rmax_per_ms_ * static_cast<double>(n_));
     return {unit, r, (somatic ? 1u : 0u) | (prediction ? 2u : 0u)};
 }

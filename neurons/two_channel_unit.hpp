@@ -91,6 +91,12 @@ public:
 
     // Teacher conductance g >= 0 toward targets y (one per unit) for one replica from t on.
     void set_teacher(std::uint32_t replica, time_ms t, double g, const std::vector<double>& y);
+    // The key of each replica's emission stream (default first_replica + replica). Replicas with
+    // equal keys draw the same candidates and acceptance numbers: common random numbers, e.g. for
+    // paired continuations that differ only in their teacher. Before initialize().
+    void set_replica_keys(std::vector<std::uint32_t> keys);
+    // Somatic-channel spikes of each unit of a replica since initialize() (units() values).
+    const double* somatic_counts(std::uint32_t replica) const { return &somatic_count_[std::size_t{replica} * n_]; }
     // Biases b (one per unit); before initialize(), or through add_constant() during a run.
     void set_bias(std::vector<double> b);
     const std::vector<double>& bias() const { return bias_; }
@@ -124,7 +130,8 @@ private:
     double tau_factor(double synaptic_factor, double D_over_tau) const;
     std::vector<double> bias_, kb_;
     // Per replica and unit (index replica * n + unit).
-    std::vector<double> A_, Vp_, B_, Np_, Nf_, y_;
+    std::vector<double> A_, Vp_, B_, Np_, Nf_, y_, somatic_count_;
+    std::vector<std::uint32_t> replica_keys_;
     struct Replica {
         time_ms t0 = 0.0;
         double g = 0.0;  // teacher conductance now

@@ -44,9 +44,9 @@ std::vector<DerivativeCell> derivative_cells(RateCircuit& c, const Eigen::Matrix
     return cells;
 }
 
-std::vector<DerivativeCell> derivative_cells(EventCircuit&, const Eigen::MatrixXd&, const Eigen::MatrixXd&,
-                                             const DerivativeTestConfig&, std::uint64_t) {
-    throw std::logic_error("the temporal-derivative test runs on the stepped engine");  // refused by the config
+std::vector<DerivativeCell> derivative_cells(EventCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                             const DerivativeTestConfig& q, std::uint64_t seed) {
+    return c.temporal_derivative_test(x, y, q.teacher_strengths, q.delays_ms, q.settle_ms, q.trials, seed);
 }
 
 // Training: the stepped circuits through train() (circuit_training.hpp), the event-driven one

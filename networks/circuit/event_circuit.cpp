@@ -6,6 +6,7 @@
 
 #include "networks/circuit/presentation_schedule.hpp"
 #include "networks/circuit/rate_circuit.hpp"
+#include "networks/circuit/spiking_circuit.hpp"
 
 namespace settle::circuit {
 
@@ -204,37 +205,52 @@ double window_start(std::vector<PresentationSchedule> schedules, std::vector<Pre
 
 }  // namespace
 
-Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
-    // Blocks of inputs, one replica each; streams keyed by the global input index, so the
-    // blocking does not change a spike.
-    constexpr Eigen::Index block = 256;
+std::unique_ptr<Network> EventCircuit::frozen_network(std::uint32_t R, const std::string& prefix, bool with_feedback,
+                                                      std::uint32_t first_replica) const {
     const std::vector<int> n = config_.sizes();
     const std::size_t L = n.size() - 1;
     const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
-    const double expected_max = r * config_.test_window_ms;
+    auto net = std::make_unique<Network>();
+    net->add_population(std::make_unique<PooledPoissonSource>(prefix + "input", static_cast<std::size_t>(n[0]), R,
+                                                              config_.input_rate_hz, first_replica));
+    for (std::size_t l = 1; l <= L; ++l) {
+        auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name(prefix, l), static_cast<std::size_t>(n[l]), R,
+                                                              unit_parameters(static_cast<int>(l)), first_replica);
+        pop->set_bias(layers_[l - 1]->bias());
+        net->add_population(std::move(pop));
+    }
+    for (std::size_t l = 1; l <= L; ++l) {
+        const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)}
+                                                : std::vector<double>{1.0 / (r * tau_s), 0.0};
+        net->add_dense_projection(std::make_unique<DenseProjection>(
+            indexed(prefix, "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite, W_[l - 1], false, gain));
+    }
+    if (with_feedback)
+        for (std::size_t l = 1; l < L; ++l) {
+            const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
+            const bool symmetric = config_.feedback == Feedback::symmetric;
+            net->add_dense_projection(std::make_unique<DenseProjection>(
+                indexed(prefix, "B", l), l + 1, l, TwoChannelUnitPopulation::nudge, symmetric ? W_[l] : B_[l - 1],
+                symmetric, std::vector<double>{g, -g}));
+        }
+    return net;
+}
+
+Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
+    // Blocks of inputs, one replica each; streams keyed by the global input index, so the
+    // blocking does not change a spike. Frozen and without a teacher the channels agree, so only
+    // the forward weights matter.
+    constexpr Eigen::Index block = 256;
+    const std::vector<int> n = config_.sizes();
+    const std::size_t L = n.size() - 1;
+    const double expected_max = config_.rate_max_hz * 1e-3 * config_.test_window_ms;
     Eigen::MatrixXd out(n[L], x.cols());
     for (Eigen::Index first = 0; first < x.cols(); first += block) {
         const auto R = static_cast<std::uint32_t>(std::min(block, x.cols() - first));
-        const auto offset = static_cast<std::uint32_t>(first);
-        Network net;
-        auto in = std::make_unique<PooledPoissonSource>("eval/input", static_cast<std::size_t>(n[0]), R,
-                                                        config_.input_rate_hz, offset);
-        for (std::uint32_t j = 0; j < R; ++j) in->set_rates(j, 0.0, column(x, first + j));
-        net.add_population(std::move(in));
-        for (std::size_t l = 1; l <= L; ++l) {
-            auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name("eval/", l), static_cast<std::size_t>(n[l]),
-                                                                  R, unit_parameters(static_cast<int>(l)), offset);
-            pop->set_bias(layers_[l - 1]->bias());
-            net.add_population(std::move(pop));
-        }
-        // Frozen and without a teacher the channels agree, so only the forward weights matter.
-        for (std::size_t l = 1; l <= L; ++l) {
-            const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)}
-                                                    : std::vector<double>{1.0 / (r * tau_s), 0.0};
-            net.add_dense_projection(std::make_unique<DenseProjection>(
-                indexed("eval/", "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite, W_[l - 1], false, gain));
-        }
-        Simulator sim(net, seed_);
+        const std::unique_ptr<Network> net = frozen_network(R, "eval/", false, static_cast<std::uint32_t>(first));
+        auto& input = dynamic_cast<PooledPoissonSource&>(net->population(0));
+        for (std::uint32_t j = 0; j < R; ++j) input.set_rates(j, 0.0, column(x, first + j));
+        Simulator sim(*net, seed_);
         sim.record_spikes(L);
         SomaticCounter counter(L, static_cast<std::size_t>(n[L]), R);
         sim.start(0.0);
@@ -246,6 +262,124 @@ Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
             (config_.output_lo + config_.output_span() * (counter.counts().array() / expected_max)).matrix();
     }
     return out;
+}
+
+std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                                                   const std::vector<double>& gs,
+                                                                   const std::vector<double>& delays_ms,
+                                                                   double settle_ms, int trials,
+                                                                   std::uint64_t seed) const {
+    const std::vector<int> n = config_.sizes();
+    const std::size_t L = n.size() - 1, hidden = L - 1;
+    const Eigen::Index n_in = x.cols(), T = trials;
+    const auto G = static_cast<Eigen::Index>(gs.size());
+    constexpr Eigen::Index copies = 3;  // teacher on, off, shuffled control
+    // Replica ((g * 3 + copy) * n_in + input) * T + trial; stream key input * T + trial.
+    auto replica = [&](Eigen::Index g, Eigen::Index copy, Eigen::Index j, Eigen::Index trial) {
+        return static_cast<std::uint32_t>(((g * copies + copy) * n_in + j) * T + trial);
+    };
+    const auto R = static_cast<std::uint32_t>(G * copies * n_in * T);
+    const std::unique_ptr<Network> net = frozen_network(R, "derivative/", true, 0);
+    std::vector<std::uint32_t> keys(R);
+    for (Eigen::Index g = 0; g < G; ++g)
+        for (Eigen::Index c = 0; c < copies; ++c)
+            for (Eigen::Index j = 0; j < n_in; ++j)
+                for (Eigen::Index t = 0; t < T; ++t) keys[replica(g, c, j, t)] = static_cast<std::uint32_t>(j * T + t);
+    auto& input = dynamic_cast<PooledPoissonSource&>(net->population(0));
+    input.set_replica_keys(keys);
+    for (Eigen::Index g = 0; g < G; ++g)
+        for (Eigen::Index c = 0; c < copies; ++c)
+            for (Eigen::Index j = 0; j < n_in; ++j)
+                for (Eigen::Index t = 0; t < T; ++t) input.set_rates(replica(g, c, j, t), 0.0, column(x, j));
+    std::vector<TwoChannelUnitPopulation*> layer;
+    for (std::size_t l = 1; l <= L; ++l) {
+        layer.push_back(&dynamic_cast<TwoChannelUnitPopulation&>(net->population(l)));
+        layer.back()->set_replica_keys(keys);
+    }
+    double max_delay = 0.0;
+    for (double d : delays_ms) max_delay = std::max(max_delay, d);
+    const double t_y = std::max(settle_ms, max_delay);
+
+    // Somatic counts of hidden layer l for every replica: n_l x R.
+    auto counts = [&](std::size_t l) {
+        Eigen::MatrixXd m(n[l + 1], R);
+        for (std::uint32_t q = 0; q < R; ++q)
+            m.col(q) = Eigen::Map<const Eigen::VectorXd>(layer[l]->somatic_counts(q), n[l + 1]);
+        return m;
+    };
+    auto all_counts = [&] {
+        std::vector<Eigen::MatrixXd> v;
+        for (std::size_t l = 0; l < hidden; ++l) v.push_back(counts(l));
+        return v;
+    };
+    Simulator sim(*net, seed_);
+    struct Quiet final : RunObserver {
+        void on_spike(std::size_t, node_index, time_ms) override {}
+        void on_sample(std::size_t, std::uint64_t, time_ms, const std::vector<double>&) override {}
+    } quiet;
+    sim.start(0.0);
+    // Counts at t_y - d (the unpaired estimate's baseline), in time order.
+    std::vector<std::size_t> order(delays_ms.size());
+    for (std::size_t q = 0; q < order.size(); ++q) order[q] = q;
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return delays_ms[a] > delays_ms[b]; });
+    std::vector<std::vector<Eigen::MatrixXd>> before(delays_ms.size());
+    for (std::size_t q : order) {
+        sim.advance(t_y - delays_ms[q], quiet);
+        before[q] = all_counts();
+    }
+    sim.advance(t_y, quiet);
+    const std::vector<Eigen::MatrixXd> at_onset = all_counts();
+    const Weights w = weights();
+    const Gradients grad = backprop(w, config_.k(), x, y);
+
+    // Teachers at t_y. The shuffled control's targets come from each trial's settled output
+    // prediction, one permutation per input (as in the stepped loop).
+    TwoChannelUnitPopulation& out = *layer.back();
+    const int n_out = n[L];
+    Eigen::MatrixXd V(n_out, n_in * T);  // settled Vbar of the output, per (input, trial)
+    for (Eigen::Index j = 0; j < n_in; ++j)
+        for (Eigen::Index t = 0; t < T; ++t)
+            for (int i = 0; i < n_out; ++i)
+                V(i, j * T + t) = out.potentials(replica(0, 0, j, t), static_cast<node_index>(i), t_y).Vbar;
+    Eigen::MatrixXd V_mean(n_out, n_in);
+    for (Eigen::Index j = 0; j < n_in; ++j) V_mean.col(j) = V.middleCols(j * T, T).rowwise().mean();
+    const Eigen::MatrixXd y_shuffled = shuffled_teacher_targets(y, V_mean, seed);
+    for (std::uint32_t q = 0; q < R; ++q) sim.rebase(q);
+    for (Eigen::Index g = 0; g < G; ++g)
+        for (Eigen::Index j = 0; j < n_in; ++j)
+            for (Eigen::Index t = 0; t < T; ++t) {
+                out.set_teacher(replica(g, 0, j, t), t_y, gs[static_cast<std::size_t>(g)], column(y, j));
+                const Eigen::VectorXd ys = V.col(j * T + t) + (y_shuffled.col(j) - V_mean.col(j));
+                out.set_teacher(replica(g, 2, j, t), t_y, gs[static_cast<std::size_t>(g)],
+                                std::vector<double>(ys.data(), ys.data() + ys.size()));
+            }
+    std::vector<std::vector<Eigen::MatrixXd>> after(delays_ms.size());
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+        sim.advance(t_y + delays_ms[*it], quiet);
+        after[*it] = all_counts();
+    }
+    // Sums over trials of one (g, copy) block: n_l x R -> n_l x n_in.
+    auto per_input = [&](const Eigen::MatrixXd& m, Eigen::Index g, Eigen::Index copy) {
+        Eigen::MatrixXd s(m.rows(), n_in);
+        for (Eigen::Index j = 0; j < n_in; ++j) s.col(j) = m.middleCols(replica(g, copy, j, 0), T).rowwise().sum();
+        return s;
+    };
+    std::vector<DerivativeCell> cells;
+    for (Eigen::Index g = 0; g < G; ++g)
+        for (std::size_t q = 0; q < delays_ms.size(); ++q) {
+            std::vector<Eigen::MatrixXd> paired, shuffled, unpaired;
+            for (std::size_t l = 0; l < hidden; ++l) {
+                const Eigen::MatrixXd on = per_input(after[q][l], g, 0), off = per_input(after[q][l], g, 1),
+                                      sh = per_input(after[q][l], g, 2), onset = per_input(at_onset[l], g, 0),
+                                      base = per_input(before[q][l], g, 0);
+                paired.push_back(on - off);
+                shuffled.push_back(sh - off);
+                unpaired.push_back((on - onset) - (onset - base));
+            }
+            cells.push_back(spike_count_derivative_cell(gs[static_cast<std::size_t>(g)], delays_ms[q], grad, paired,
+                                                        shuffled, unpaired));
+        }
+    return cells;
 }
 
 EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,

@@ -46,6 +46,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/static_network.hpp"
 #include "networks/circuit/tasks.hpp"
 #include "neurons/pooled_poisson_source.hpp"
@@ -100,8 +101,26 @@ public:
     // Test pass (frozen, no teacher): decoded output potentials, one column per input.
     Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x) const;
 
+    // Hinton's temporal-derivative test on the kernel, as spiking_temporal_derivative_test
+    // (spiking_circuit.hpp) defines it: per input `trials` trials settle from rest without a
+    // teacher for max(settle_ms, largest delay); then three continuations with common random
+    // numbers (teacher on with strength g, teacher off, the shuffled control). Each is a replica
+    // of one frozen network whose emission streams are keyed by (input, trial) only, so the three
+    // copies of a trial are bitwise identical until the teacher switches, and differ after it only
+    // through the teacher. Rate changes are somatic spike counts (two_channel_unit's counters).
+    // One cell per (g, delay), g outermost.
+    std::vector<DerivativeCell> temporal_derivative_test(const Eigen::MatrixXd& x, const Eigen::MatrixXd& y,
+                                                         const std::vector<double>& gs,
+                                                         const std::vector<double>& delays_ms, double settle_ms,
+                                                         int trials, std::uint64_t seed) const;
+
 private:
     TwoChannelUnitParameters unit_parameters(int layer) const;
+    // A frozen copy of the circuit over R replicas (no rules, no teacher yet), sharing the
+    // matrices; populations named prefix + "input", prefix + "layer<l>"; with_feedback adds the
+    // nudge projections. first_replica offsets the stream keys.
+    std::unique_ptr<Network> frozen_network(std::uint32_t replicas, const std::string& prefix, bool with_feedback,
+                                            std::uint32_t first_replica) const;
     double decode_slope(int layer) const;
 
     CircuitConfig config_;

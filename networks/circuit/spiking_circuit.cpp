@@ -345,6 +345,40 @@ Eigen::MatrixXd SpikingCircuit::test_outputs(const Eigen::MatrixXd& x) {
     return out;
 }
 
+DerivativeCell spike_count_derivative_cell(double g, double delay_ms, const Gradients& grad,
+                                           const std::vector<Eigen::MatrixXd>& paired,
+                                           const std::vector<Eigen::MatrixXd>& shuffled,
+                                           const std::vector<Eigen::MatrixXd>& unpaired) {
+    auto summarise = [&](const Eigen::MatrixXd& dr, const Eigen::MatrixXd& ref, double& m, double& ci,
+                         std::vector<double>* angles) {
+        std::vector<double> cs;
+        for (Eigen::Index j = 0; j < dr.cols(); ++j) cs.push_back(cosine(dr.col(j), ref.col(j)));
+        mean_ci(cs, m, ci);
+        if (angles)
+            for (double q : cs) angles->push_back(std::acos(std::clamp(q, -1.0, 1.0)) * 180.0 / M_PI);
+    };
+    DerivativeCell cell;
+    cell.g = g;
+    cell.delay_ms = delay_ms;
+    for (std::size_t l = 0; l < paired.size(); ++l) {
+        const Eigen::MatrixXd& ref = grad.neg_dL_dr[l];
+        double m, ci;
+        std::vector<double> angles;
+        summarise(paired[l], ref, m, ci, &angles);
+        cell.cos_mean.push_back(m);
+        cell.cos_ci95.push_back(ci);
+        mean_ci(angles, m, ci);
+        cell.angle_deg_mean.push_back(m);
+        summarise(shuffled[l], ref, m, ci, nullptr);
+        cell.shuffled_cos_mean.push_back(m);
+        cell.shuffled_cos_ci95.push_back(ci);
+        summarise(unpaired[l], ref, m, ci, nullptr);
+        cell.unpaired_cos_mean.push_back(m);
+        cell.unpaired_cos_ci95.push_back(ci);
+    }
+    return cell;
+}
+
 std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, const Eigen::MatrixXd& x,
                                                              const Eigen::MatrixXd& y, const std::vector<double>& gs,
                                                              const std::vector<double>& delays_ms, double settle_ms,
@@ -395,15 +429,6 @@ std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, 
         for (Eigen::Index j = 0; j < n_in; ++j) out.col(j) = m.middleCols(j * T, T).rowwise().sum();
         return out;
     };
-    auto summarise = [&](const Eigen::MatrixXd& dr, const Eigen::MatrixXd& ref, double& m, double& ci,
-                         std::vector<double>* angles) {
-        std::vector<double> cs;
-        for (Eigen::Index j = 0; j < n_in; ++j) cs.push_back(cosine(dr.col(j), ref.col(j)));
-        mean_ci(cs, m, ci);
-        if (angles)
-            for (double q : cs) angles->push_back(std::acos(std::clamp(q, -1.0, 1.0)) * 180.0 / M_PI);
-    };
-
     std::vector<DerivativeCell> cells;
     for (double g : gs) {
         c.set_teacher(g);
@@ -421,31 +446,14 @@ std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, 
                 }
         }
         for (std::size_t q = 0; q < delays_ms.size(); ++q) {
-            DerivativeCell cell;
-            cell.g = g;
-            cell.delay_ms = delays_ms[q];
+            std::vector<Eigen::MatrixXd> paired, shuffled, unpaired;
             for (int l = 0; l < hidden; ++l) {
                 const auto sl = static_cast<std::size_t>(l);
-                const Eigen::MatrixXd& ref = grad.neg_dL_dr[sl];
-                const Eigen::MatrixXd paired = per_input(c_on[q][sl] - c_off[q][sl]);
-                const Eigen::MatrixXd shuffled = per_input(c_sh[q][sl] - c_off[q][sl]);
-                const Eigen::MatrixXd unpaired =
-                    per_input((c_on[q][sl] - at_onset[sl]) - (at_onset[sl] - before[q][sl]));
-                double m, ci;
-                std::vector<double> angles;
-                summarise(paired, ref, m, ci, &angles);
-                cell.cos_mean.push_back(m);
-                cell.cos_ci95.push_back(ci);
-                mean_ci(angles, m, ci);
-                cell.angle_deg_mean.push_back(m);
-                summarise(shuffled, ref, m, ci, nullptr);
-                cell.shuffled_cos_mean.push_back(m);
-                cell.shuffled_cos_ci95.push_back(ci);
-                summarise(unpaired, ref, m, ci, nullptr);
-                cell.unpaired_cos_mean.push_back(m);
-                cell.unpaired_cos_ci95.push_back(ci);
+                paired.push_back(per_input(c_on[q][sl] - c_off[q][sl]));
+                shuffled.push_back(per_input(c_sh[q][sl] - c_off[q][sl]));
+                unpaired.push_back(per_input((c_on[q][sl] - at_onset[sl]) - (at_onset[sl] - before[q][sl])));
             }
-            cells.push_back(std::move(cell));
+            cells.push_back(spike_count_derivative_cell(g, delays_ms[q], grad, paired, shuffled, unpaired));
         }
     }
     c.set_teacher(g_saved);

@@ -193,6 +193,15 @@ private:
 // inputs). Also reported: the unpaired estimate (counts in (t_y, t_y + d] minus counts in
 // (t_y - d, t_y] of the teacher run alone), what an experimenter without a counterfactual measures.
 // Returns one cell per (g, delay), g outermost.
+// One cell of a spiking temporal-derivative table, from trial-summed spike-count differences per
+// hidden layer (n_l x inputs each): paired (teacher on - off), shuffled (shuffled control - off)
+// and unpaired (after - before the onset, teacher run alone), each compared per input with
+// -dLoss/dr of the static network (grad); mean and 95 % CI over inputs. Shared by both engines.
+DerivativeCell spike_count_derivative_cell(double g, double delay_ms, const Gradients& grad,
+                                           const std::vector<Eigen::MatrixXd>& paired,
+                                           const std::vector<Eigen::MatrixXd>& shuffled,
+                                           const std::vector<Eigen::MatrixXd>& unpaired);
+
 std::vector<DerivativeCell> spiking_temporal_derivative_test(SpikingCircuit& c, const Eigen::MatrixXd& x,
                                                              const Eigen::MatrixXd& y, const std::vector<double>& gs,
                                                              const std::vector<double>& delays_ms, double settle_ms,

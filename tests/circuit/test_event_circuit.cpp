@@ -26,8 +26,6 @@ TEST_CASE("event engine config: its keys, and the options it does not cover yet,
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'evnt'\n"), Catch::Contains("engine"));
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nsync_interval_ms = 0.0\n"),
                       Catch::Contains("sync_interval_ms"));
-    CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\n[derivative_test]\n"),
-                      Catch::Contains("enabled"));
     // [record]
     const CircuitConfig r = parse("[circuit]\nmode = 'spiking'\nengine = 'event'\n[record]\nspikes = 'all'\n"
                                   "[[record.report]]\npopulation = 'layer2'\n");
@@ -76,4 +74,29 @@ TEST_CASE("event engine: symmetric feedback stays W^T bitwise while W learns", "
     const Eigen::MatrixXd fb = circuit.feedback_matrix(0);
     const Eigen::MatrixXd wt = after.W[1].transpose();
     CHECK(fb == wt);  // bitwise: the feedback projection holds W2 itself, transposed
+}
+
+TEST_CASE("event engine, temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr, "
+          "the shuffled control straddles 0",
+          "[circuit][event][spiking]") {
+    // The stepped loop's test (test_spiking_circuit.cpp) on the kernel: same task, sizes, teacher
+    // strength, delay, settling and trials.
+    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nengine = 'event'\n"
+                              "feedback = 'symmetric'\nhidden = [40, 40]\n");
+    cfg.task.n_test = 100;
+    const Dataset data = make_dataset(cfg.task, 1);
+    EventCircuit c(cfg, 1);
+    const std::vector<DerivativeCell> cells = c.temporal_derivative_test(data.x_test, data.y_test, {0.2}, {20.0}, 100.0, 20, 1);
+    REQUIRE(cells.size() == 1);
+    const DerivativeCell& cell = cells[0];
+    REQUIRE(cell.cos_mean.size() == 2);
+    INFO("cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 " << cell.cos_mean[1] << " +- "
+                   << cell.cos_ci95[1] << "; shuffled " << cell.shuffled_cos_mean[0] << ", " << cell.shuffled_cos_mean[1]);
+    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
+    WARN("event engine derivative cell: cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 "
+         << cell.cos_mean[1] << " +- " << cell.cos_ci95[1]);
+    for (std::size_t l = 0; l < 2; ++l) {
+        CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
+        CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
+    }
 }
