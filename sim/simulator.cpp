@@ -92,7 +92,7 @@ void Simulator::prefetch_ahead() const {
     // populations whose streams are their nodes.
     constexpr std::size_t far = 12, near = 6, last = 3;
     auto node_candidate = [&](const Event* e) {
-        return e && e->cls == EventClass::candidate && network_.population(e->a).streams_are_nodes();
+        return e && e->cls == EventClass::candidate && layout_[e->a].streams_are_nodes;
     };
     if (const Event* e = queue_.peek_ahead(far)) {
         if (node_candidate(e)) {
@@ -249,7 +249,8 @@ void Simulator::start(time_ms t_start) {
     replica_next_.assign(replica_mode_ ? std::size_t{replicas_} * n_pop : 0, never);
     layout_.clear();
     for (std::size_t p = 0; p < n_pop; ++p)
-        layout_.push_back({network_.population(p).channels(), network_.population(p).units()});
+        layout_.push_back({network_.population(p).channels(), network_.population(p).units(),
+                           network_.population(p).streams_are_nodes()});
     started_ = true;
     for (std::size_t p = 0; p < n_pop; ++p) {
         Population& pop = network_.population(p);
@@ -331,8 +332,11 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
     if (replica_mode_) {
         // Global events are samples and sync points (no CSR deliveries, no node streams).
         while (true) {
+            // Epochs end at the next global event, and at most max_epoch_ms after the last one
+            // (any cut gives the same result; this one bounds the spike buffer and keeps Ctrl-C
+            // responsive in networks without sync points).
             const time_ms t_global = queue_.empty() ? never : queue_.top().t;
-            const time_ms epoch_end = std::min(t_global, t_stop);
+            const time_ms epoch_end = std::min({t_global, t_stop, now_ + max_epoch_ms});
             const std::uint64_t before = stats_.events;
             for (std::uint32_t r = 0; r < replicas_; ++r) advance_replica(r, epoch_end);
             // Observers see spikes in time order (then population, node), as in the interleaved loop.
@@ -345,6 +349,14 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
             now_ = epoch_end;
             stats_.simulated_ms = epoch_end;
             if (before / progress_every != stats_.events / progress_every) observer.on_progress(epoch_end, stats_.events);
+            if (epoch_end < t_global) {  // a cut, not a global event
+                if (epoch_end >= t_stop) break;
+                if (stop && stop->load(std::memory_order_relaxed)) {
+                    stats_.interrupted = true;
+                    break;
+                }
+                continue;
+            }
             if (t_global > t_stop) break;
             // An interruption takes effect between epochs, when every replica is at one time.
             if (stop && stop->load(std::memory_order_relaxed)) {

@@ -162,7 +162,9 @@ private:
     struct Layout {
         std::uint32_t channels;
         std::size_t units;
+        bool streams_are_nodes;
     };
+    static constexpr time_ms max_epoch_ms = 1.0;  // replica mode: longest epoch between global events
     std::vector<Layout> layout_;  // per population, read once at start()
     RunObserver* observer_ = nullptr;
     RunStats stats_;
