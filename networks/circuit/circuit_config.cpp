@@ -220,6 +220,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
             c.record.spikes = rec->get_string_array("spikes");
             for (const auto& n : c.record.spikes) check_name(*rec, "spikes", n);
         }
+        c.record.weights = rec->get_bool("weights", c.record.weights);
         c.record.window_presentations = rec->get_int("window_presentations", c.record.window_presentations);
         if (c.record.window_presentations < 1) rec->fail("window_presentations", "must be >= 1");
         for (auto& r : rec->tables("report")) {

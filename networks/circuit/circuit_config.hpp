@@ -76,6 +76,7 @@ struct CircuitRecordConfig {
     std::vector<std::string> spikes;       // population names
     std::int64_t window_presentations = 20;
     std::vector<CircuitReportConfig> reports;
+    bool weights = false;  // weight and bias snapshots at every checkpoint (both engines)
     bool any() const { return !spikes.empty() || !reports.empty(); }
 };
 

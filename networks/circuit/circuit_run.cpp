@@ -166,6 +166,17 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
         typename Circuit::State final_state = train_circuit(c, data, cfg.presentations, seed, [&](std::int64_t done) {
             const double t_enter = seconds();
             CircuitProgress p{name, done, cfg.presentations, NAN, t_enter};
+            if (curve_x && cfg.record.weights) {
+                // Snapshots of the main run's weights: W<l>_checkpoint_<k>, b<l>_checkpoint_<k>.
+                const Weights w = c.weights();
+                const std::string k = indexed("_checkpoint_", static_cast<int>(curve_x->size()));
+                for (int i = 0; i < w.layers(); ++i) {
+                    const auto s = static_cast<std::size_t>(i);
+                    results.array(indexed("W", i + 1) + k, static_cast<std::size_t>(w.W[s].rows()),
+                                  static_cast<std::size_t>(w.W[s].cols()), flat(w.W[s]));
+                    results.array(indexed("b", i + 1) + k, static_cast<std::size_t>(w.b[s].size()), 1, flat(w.b[s]));
+                }
+            }
             if (curve_x) {
                 last_outputs = c.test_outputs(data.x_test);
                 last_done = done;

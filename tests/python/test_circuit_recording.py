@@ -35,6 +35,7 @@ test_window_ms = 100.0
 [record]
 spikes = {spikes}
 window_presentations = 6
+weights = true
 [[record.report]]
 population = "layer1"
 variables = ["U", "Vbar"]
@@ -78,6 +79,9 @@ def test_circuit_spikes_and_reports_in_the_window(settle, tmp_path):
         t0, t1, dt = rep["mapping/time"][:]
         assert dt == 1.0 and t0 >= start
         assert np.all(np.isfinite(data))
+        # Weight snapshots at the one checkpoint equal the final weights (it is the last one).
+        assert f["settle/arrays/W1_checkpoint_1"].shape == (8, 6)
+        assert np.array_equal(f["settle/arrays/W2_checkpoint_1"][:], f["settle/arrays/W2"][:])
     # settle_analysis reads the same spikes.
     env = dict(os.environ, PYTHONPATH=str(SOURCE / "analysis"))
     code = ("import sys, settle_analysis as sa; f = sa.SettleFile(sys.argv[1]); "
