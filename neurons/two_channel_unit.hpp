@@ -31,8 +31,9 @@
 // switch re-expresses N in the new regime. Storing U as Vbar + N keeps them bitwise equal until a
 // nudge or a teacher first acts (N is exactly 0 then), so the two channels agree and no
 // plasticity rule that compares them changes a weight. rebase(r, t) moves the reference time of
-// replica r to t (the exponentials e^(D a / tau) grow with D: a driver rebases at least every
-// few hundred ms, at times fixed by its schedule; an advance too far from t0 is an error).
+// replica r to t (the exponentials e^(D a / tau) grow with D). The kernel rebases every
+// population on a fixed grid (Simulator::set_rebase_interval, 100 ms by default) and a driver
+// may rebase at its own schedule-fixed times too; an advance too far from t0 is an error.
 // tau_s = tau is not supported yet (C would be infinite): the constructor refuses it.
 //
 // Node ids: (replica * 2 + channel) * units + unit. State variables: U, Vbar, V* (read() is a

@@ -5,7 +5,8 @@
 // processing order (and with it every result) is the same however events were scheduled.
 // At equal times, deliveries (class 0) come before emission candidates (class 1), which come
 // before state samples (class 2), which come before replica sync points (class 3): a sample sees
-// every input that arrived at its instant but not the weight changes applied at it, and a
+// every input that arrived at its instant but not the weight changes applied at it (rebase points,
+// class 4, only change how states are represented), and a
 // zero-delay spike reaches its targets before any of them resolves a candidate at that instant.
 //
 // Layout: time is cut into buckets of `bucket_width` ms; a ring of `bucket_count` buckets holds
@@ -25,7 +26,7 @@
 
 namespace settle {
 
-enum class EventClass : std::uint32_t { delivery = 0, candidate = 1, sample = 2, sync = 3 };
+enum class EventClass : std::uint32_t { delivery = 0, candidate = 1, sample = 2, sync = 3, rebase = 4 };
 
 struct Event {
     time_ms t;

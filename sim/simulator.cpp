@@ -182,6 +182,11 @@ void Simulator::set_sync_interval(time_ms interval) {
     sync_interval_ = interval;
 }
 
+void Simulator::set_rebase_interval(time_ms interval) {
+    if (!(interval >= 0.0 && std::isfinite(interval))) throw std::invalid_argument("rebase interval must be finite and >= 0");
+    rebase_interval_ = interval;
+}
+
 void Simulator::rebase(std::uint32_t replica) {
     for (std::size_t p = 0; p < network_.population_count(); ++p) network_.population(p).rebase(replica, now_);
     for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) network_.dense_projection(d).rebase(replica, now_);
@@ -267,6 +272,8 @@ void Simulator::start(time_ms t_start) {
     sync_origin_ = t_start;
     if (sync_interval_ > 0.0 && t_start + sync_interval_ <= final_stop_)
         queue_.push({t_start + sync_interval_, EventClass::sync, 0, 1});
+    if (rebase_interval_ > 0.0 && t_start + rebase_interval_ <= final_stop_)
+        queue_.push({t_start + rebase_interval_, EventClass::rebase, 0, 1});
     for (std::size_t i = 0; i < probes_.size(); ++i) {
         const time_ms first = std::max(probes_[i].start, t_start);
         const auto step = static_cast<std::uint64_t>(std::ceil((first - probes_[i].start) / probes_[i].dt - 1e-9));
@@ -315,6 +322,19 @@ void Simulator::process_global(const Event& e, RunObserver& observer, std::vecto
             // k-th sync point at origin + k * interval: no accumulated rounding.
             const time_ms next = sync_origin_ + static_cast<double>(e.b + 1) * sync_interval_;
             if (next <= final_stop_) queue_.push({next, EventClass::sync, 0, e.b + 1});
+            break;
+        }
+        case EventClass::rebase: {
+            ++stats_.events;
+            const std::uint32_t replicas = network_.population_count() > 0 ? network_.population(0).replicas() : 1;
+            for (std::uint32_t r = 0; r < replicas; ++r) {
+                for (std::size_t p = 0; p < network_.population_count(); ++p)
+                    if (r < network_.population(p).replicas()) network_.population(p).rebase(r, e.t);
+                for (std::size_t d = 0; d < network_.dense_projection_count(); ++d)
+                    if (r < network_.dense_projection(d).replicas()) network_.dense_projection(d).rebase(r, e.t);
+            }
+            const time_ms next = sync_origin_ + static_cast<double>(e.b + 1) * rebase_interval_;
+            if (next <= final_stop_) queue_.push({next, EventClass::rebase, 0, e.b + 1});
             break;
         }
         default:
@@ -407,6 +427,7 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
             break;
         case EventClass::sample:
         case EventClass::sync:
+        case EventClass::rebase:
             process_global(e, observer, row);
             break;
         }

@@ -123,6 +123,10 @@ public:
     // the updates their replicas buffered (DensePlasticityRule::synchronize). Set before start();
     // 0 (the default): none.
     void set_sync_interval(time_ms interval);
+    // Every population and dense projection is rebased (Population::rebase) at t_start + k * interval:
+    // a grid fixed in advance, so results never depend on recording or probing. Default 100 ms;
+    // 0: only when a driver calls rebase(). Set before start().
+    void set_rebase_interval(time_ms interval);
     // Replica mode is used whenever the network allows it (see the invariants above); false
     // forces the interleaved loop (the same results: tests compare the two).
     void allow_replica_mode(bool allowed) { replica_mode_allowed_ = allowed; }
@@ -173,7 +177,7 @@ private:
     // continuation it is `never`.
     time_ms final_stop_ = never;
     bool started_ = false;
-    time_ms sync_interval_ = 0.0, sync_origin_ = 0.0;
+    time_ms sync_interval_ = 0.0, sync_origin_ = 0.0, rebase_interval_ = 100.0;
 };
 
 }  // namespace settle
