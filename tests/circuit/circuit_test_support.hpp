@@ -10,6 +10,7 @@
 
 #include "networks/circuit/circuit_config.hpp"
 #include "networks/circuit/circuit_run.hpp"
+#include "networks/circuit/rate_circuit.hpp"
 #include "sim/random.hpp"
 #include "sim/results.hpp"
 
@@ -66,6 +67,33 @@ void learn_without_teacher(Circuit& c, CounterRng& rng, double duration_ms) {
     for (long n = 0; static_cast<double>(n) * cfg.dt_ms < duration_ms; ++n) {
         if (n % per_input == 0) x = uniform(rng, cfg.task.n_in, S);
         c.step(s, x, y, gate, cfg.dt_ms, true);
+    }
+}
+
+// The spiking temporal-derivative test's short form, shared by both engines' tests: 30-40-40-10
+// with symmetric feedback on task 1, 100 test inputs, untrained; g 0.2, a 20 ms readout, 100 ms
+// of settling, 20 trials (the caller runs it).
+inline CircuitConfig derivative_test_config(const std::string& engine) {
+    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nengine = '" + engine +
+                              "'\nfeedback = 'symmetric'\nhidden = [40, 40]\n");
+    cfg.task.n_test = 100;
+    return cfg;
+}
+constexpr double derivative_test_g = 0.2, derivative_test_delay_ms = 20.0, derivative_test_settle_ms = 100.0;
+constexpr int derivative_test_trials = 20;
+
+// Its claims: the last hidden layer moves along -dLoss/dr (cosine's CI above 0.2) and the
+// shuffled control straddles 0 in both layers.
+inline void check_derivative_cell(const std::vector<DerivativeCell>& cells) {
+    REQUIRE(cells.size() == 1);
+    const DerivativeCell& cell = cells[0];
+    REQUIRE(cell.cos_mean.size() == 2);
+    INFO("cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 " << cell.cos_mean[1] << " +- "
+                   << cell.cos_ci95[1]);
+    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
+    for (std::size_t l = 0; l < 2; ++l) {
+        CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
+        CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
     }
 }
 

@@ -79,24 +79,12 @@ TEST_CASE("event engine: symmetric feedback stays W^T bitwise while W learns", "
 TEST_CASE("event engine, temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr, "
           "the shuffled control straddles 0",
           "[circuit][event][spiking]") {
-    // The stepped loop's test (test_spiking_circuit.cpp) on the kernel: same task, sizes, teacher
-    // strength, delay, settling and trials.
-    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nengine = 'event'\n"
-                              "feedback = 'symmetric'\nhidden = [40, 40]\n");
-    cfg.task.n_test = 100;
+    // The stepped loop's test (test_spiking_circuit.cpp) on the kernel: the same configuration and
+    // claims. Measured (seed 1): last hidden layer 0.738 +- 0.034, first 0.091 +- 0.034.
+    const CircuitConfig cfg = derivative_test_config("event");
     const Dataset data = make_dataset(cfg.task, 1);
     EventCircuit c(cfg, 1);
-    const std::vector<DerivativeCell> cells = c.temporal_derivative_test(data.x_test, data.y_test, {0.2}, {20.0}, 100.0, 20, 1);
-    REQUIRE(cells.size() == 1);
-    const DerivativeCell& cell = cells[0];
-    REQUIRE(cell.cos_mean.size() == 2);
-    INFO("cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 " << cell.cos_mean[1] << " +- "
-                   << cell.cos_ci95[1] << "; shuffled " << cell.shuffled_cos_mean[0] << ", " << cell.shuffled_cos_mean[1]);
-    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
-    WARN("event engine derivative cell: cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 "
-         << cell.cos_mean[1] << " +- " << cell.cos_ci95[1]);
-    for (std::size_t l = 0; l < 2; ++l) {
-        CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
-        CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
-    }
+    check_derivative_cell(c.temporal_derivative_test(data.x_test, data.y_test, {derivative_test_g},
+                                                     {derivative_test_delay_ms}, derivative_test_settle_ms,
+                                                     derivative_test_trials, 1));
 }

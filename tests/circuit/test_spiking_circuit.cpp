@@ -276,21 +276,12 @@ TEST_CASE("spiking rule: the expected output-weight change equals the rate rule 
 TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr, the "
           "shuffled control straddles 0",
           "[circuit][spiking]") {
-    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nfeedback = "
-                              "'symmetric'\nhidden = [40, 40]\n");
-    cfg.task.n_test = 100;
+    const CircuitConfig cfg = derivative_test_config("stepped");
     const Dataset data = make_dataset(cfg.task, 1);
     SpikingCircuit c(cfg, 1);
-    const std::vector<DerivativeCell> cells =
-        spiking_temporal_derivative_test(c, data.x_test, data.y_test, {0.2}, {20.0}, 100.0, 20, 1);
-    REQUIRE(cells.size() == 1);
-    const DerivativeCell& cell = cells[0];
-    REQUIRE(cell.cos_mean.size() == 2);
-    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
-    for (std::size_t l = 0; l < 2; ++l) {
-        CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
-        CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
-    }
+    check_derivative_cell(spiking_temporal_derivative_test(c, data.x_test, data.y_test, {derivative_test_g},
+                                                           {derivative_test_delay_ms}, derivative_test_settle_ms,
+                                                           derivative_test_trials, 1));
     CHECK(c.config().g_teacher == cfg.g_teacher);
 }
 
