@@ -301,10 +301,16 @@ TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats ou
 }
 
 TEST_CASE("task 1 full, spiking: MSE <= 35 % of initial and below output-only", "[.][long]") {
-    const Run r = short_run(parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\n"), 48000);
-    CHECK(r("test_error_final") <= 0.35 * r("test_error_initial"));
-    CHECK(r("test_error_final") < r("test_error_output_only"));
-    CHECK(r("test_error_frozen") == r("test_error_initial"));
+    // Both engines (seed 1: event 11.9 %, stepped 11.9 % of initial; docs/results.md for seeds 1-5).
+    for (const char* engine : {"stepped", "event"}) {
+        INFO("engine " << engine);
+        const Run r = short_run(
+            parse(std::string("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nengine = '") + engine + "'\n"),
+            48000);
+        CHECK(r("test_error_final") <= 0.35 * r("test_error_initial"));
+        CHECK(r("test_error_final") < r("test_error_output_only"));
+        CHECK(r("test_error_frozen") == r("test_error_initial"));
+    }
 }
 
 TEST_CASE("task 1 full, spiking, lateral nudge: MSE <= 35 % of initial and below output-only", "[.][long]") {
@@ -319,10 +325,14 @@ TEST_CASE("task 1 full, spiking, lateral nudge: MSE <= 35 % of initial and below
 }
 
 TEST_CASE("task 2 full, spiking: two moons >= 92 % with random and with symmetric feedback", "[.][long]") {
-    // Seed 1, spiking defaults (1,600 Hz, onsets 80-100 ms): 94.2 % (random), 96.3 % (symmetric).
-    for (const char* fb : {"random", "symmetric"}) {
-        CircuitConfig c =
-            parse(std::string("[task]\nkind = 'two_moons'\n[circuit]\nmode = 'spiking'\nfeedback = '") + fb + "'\n");
+    // Seed 1, spiking defaults (1,600 Hz, onsets 80-100 ms): 94.2 % (random), 96.3 % (symmetric) stepped.
+    // The event engine with random feedback too (seed 1: 94.0 %; docs/results.md for seeds 1-5).
+    for (const char* fb : {"random", "symmetric", "random event"}) {
+        const std::string f(fb);
+        const bool event = f.find(" event") != std::string::npos;
+        INFO(f);
+        CircuitConfig c = parse("[task]\nkind = 'two_moons'\n[circuit]\nmode = 'spiking'\nfeedback = '" +
+                                f.substr(0, f.find(' ')) + "'\nengine = '" + (event ? "event" : "stepped") + "'\n");
         c.control_frozen = false;
         const Run r = short_run(c, 48000);
         CHECK(r("test_accuracy") >= 0.92);
