@@ -2,7 +2,7 @@
 // The learning circuit's two-compartment unit, with a somatic and a prediction spike channel.
 //
 // Model (potentials unitless relative to rest, time in ms, rates in 1/ms; after Urbanczik & Senn
-// 2014 and the circuit of docs/science.md, "The learning circuit"):
+// 2014, Neuron 81:521, and the settle-and-delta-rule circuit of networks/circuit/spiking_circuit.hpp):
 //   dendrite   V*(t)   = k (I_d(t) + b)                 k = g_D / (g_L + g_D), b a learnable bias
 //   soma       tau dU/dt    = -U + V* + I_n(t) + g(t) (y - U)
 //   prediction tau dVbar/dt = -Vbar + V*                 (U's lag-matched, un-nudged twin)

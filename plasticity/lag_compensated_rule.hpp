@@ -1,6 +1,7 @@
 #pragma once
 // Lag-compensated dendritic prediction rule, spike form, for dense projections onto a
-// two_channel_unit population (docs/science.md, "The learning circuit").
+// two_channel_unit population (the circuit of networks/circuit/spiking_circuit.hpp; after Urbanczik & Senn
+// 2014, Neuron 81:521, with the lag-matched prediction as the rule's reference).
 //
 // The rate form of the rule is dW_ij/dt = eta (phi(U_i) - phi(Vbar_i)) r_j: the somatic rate
 // minus the rate predicted by the lag-matched, un-nudged twin Vbar, times the presynaptic signal.

@@ -57,30 +57,16 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
         throw std::invalid_argument("the event-driven circuit implements the twin nudge with random or symmetric feedback");
     const Weights w = initial_weights(config_, seed_);
     for (const auto& W : w.W) W_.push_back(to_dense(W));
-    b_initial_ = w.b;
     if (config_.feedback == Feedback::random)
         for (const auto& B : initial_feedback(config_, seed_)) B_.push_back(to_dense(B));
 
-    net_ = std::make_unique<Network>();
-    const std::vector<int> n = config_.sizes();
-    const auto S = static_cast<std::uint32_t>(config_.streams);
-    const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
-    auto in = std::make_unique<PooledPoissonSource>("input", static_cast<std::size_t>(n[0]), S, config_.input_rate_hz);
-    input_ = in.get();
-    net_->add_population(std::move(in));
-    for (std::size_t l = 1; l < n.size(); ++l) {
-        auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name("", l), static_cast<std::size_t>(n[l]), S,
-                                                              unit_parameters(static_cast<int>(l)));
-        pop->set_bias(std::vector<double>(b_initial_[l - 1].data(), b_initial_[l - 1].data() + b_initial_[l - 1].size()));
-        layers_.push_back(pop.get());
-        net_->add_population(std::move(pop));
-    }
-    const std::size_t L = n.size() - 1;
+    // The network of event_circuit.hpp, then the rule on each forward projection W<l> (the
+    // network's first L dense projections, in layer order).
+    net_ = frozen_network(static_cast<std::uint32_t>(config_.streams), "", true, 0, w.b);
+    input_ = &dynamic_cast<PooledPoissonSource&>(net_->population(0));
+    const std::size_t L = config_.sizes().size() - 1;
     for (std::size_t l = 1; l <= L; ++l) {
-        const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)}
-                                                : std::vector<double>{1.0 / (r * tau_s), 0.0};
-        auto proj = std::make_unique<DenseProjection>(indexed("", "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite,
-                                                      W_[l - 1], false, gain);
+        layers_.push_back(&dynamic_cast<TwoChannelUnitPopulation&>(net_->population(l)));
         const bool out = l == L;
         LagCompensatedRule::Parameters rp;
         rp.eta_per_ms = out ? config_.eta_out : config_.eta_hidden;
@@ -88,15 +74,7 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
         rp.rate_max_hz = config_.rate_max_hz;
         auto rule = std::make_unique<LagCompensatedRule>(rp);
         rules_.push_back(rule.get());
-        proj->set_rule(std::move(rule));
-        net_->add_dense_projection(std::move(proj));
-    }
-    for (std::size_t l = 1; l < L; ++l) {
-        const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
-        const bool symmetric = config_.feedback == Feedback::symmetric;
-        net_->add_dense_projection(std::make_unique<DenseProjection>(
-            indexed("", "B", l), l + 1, l, TwoChannelUnitPopulation::nudge, symmetric ? W_[l] : B_[l - 1], symmetric,
-            std::vector<double>{g, -g}));
+        net_->dense_projection(l - 1).set_rule(std::move(rule));
     }
     sim_ = std::make_unique<Simulator>(*net_, seed_);
     sim_->set_sync_interval(config_.sync_interval_ms);
@@ -206,7 +184,8 @@ double window_start(std::vector<PresentationSchedule> schedules, std::vector<Pre
 }  // namespace
 
 std::unique_ptr<Network> EventCircuit::frozen_network(std::uint32_t R, const std::string& prefix, bool with_feedback,
-                                                      std::uint32_t first_replica) const {
+                                                      std::uint32_t first_replica,
+                                                      const std::vector<Eigen::VectorXd>& biases) const {
     const std::vector<int> n = config_.sizes();
     const std::size_t L = n.size() - 1;
     const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
@@ -216,7 +195,8 @@ std::unique_ptr<Network> EventCircuit::frozen_network(std::uint32_t R, const std
     for (std::size_t l = 1; l <= L; ++l) {
         auto pop = std::make_unique<TwoChannelUnitPopulation>(layer_name(prefix, l), static_cast<std::size_t>(n[l]), R,
                                                               unit_parameters(static_cast<int>(l)), first_replica);
-        pop->set_bias(layers_[l - 1]->bias());
+        const Eigen::VectorXd& b = biases[l - 1];
+        pop->set_bias(std::vector<double>(b.data(), b.data() + b.size()));
         net->add_population(std::move(pop));
     }
     for (std::size_t l = 1; l <= L; ++l) {
@@ -247,7 +227,7 @@ Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd out(n[L], x.cols());
     for (Eigen::Index first = 0; first < x.cols(); first += block) {
         const auto R = static_cast<std::uint32_t>(std::min(block, x.cols() - first));
-        const std::unique_ptr<Network> net = frozen_network(R, "eval/", false, static_cast<std::uint32_t>(first));
+        const std::unique_ptr<Network> net = frozen_network(R, "eval/", false, static_cast<std::uint32_t>(first), weights().b);
         auto& input = dynamic_cast<PooledPoissonSource&>(net->population(0));
         for (std::uint32_t j = 0; j < R; ++j) input.set_rates(j, 0.0, column(x, first + j));
         Simulator sim(*net, seed_);
@@ -279,7 +259,7 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
         return static_cast<std::uint32_t>(((g * copies + copy) * n_in + j) * T + trial);
     };
     const auto R = static_cast<std::uint32_t>(G * copies * n_in * T);
-    const std::unique_ptr<Network> net = frozen_network(R, "derivative/", true, 0);
+    const std::unique_ptr<Network> net = frozen_network(R, "derivative/", true, 0, weights().b);
     std::vector<std::uint32_t> keys(R);
     for (Eigen::Index g = 0; g < G; ++g)
         for (Eigen::Index c = 0; c < copies; ++c)

@@ -116,17 +116,17 @@ public:
 
 private:
     TwoChannelUnitParameters unit_parameters(int layer) const;
-    // A frozen copy of the circuit over R replicas (no rules, no teacher yet), sharing the
-    // matrices; populations named prefix + "input", prefix + "layer<l>"; with_feedback adds the
-    // nudge projections. first_replica offsets the stream keys.
+    // The circuit's network over R replicas without rules or teacher, sharing the matrices:
+    // populations prefix + "input", prefix + "layer<l>", projections W<l> (in layer order, first)
+    // and, with_feedback, the nudge projections B<l>; biases per layer. first_replica offsets the
+    // stream keys. The training network is this one with the rules added.
     std::unique_ptr<Network> frozen_network(std::uint32_t replicas, const std::string& prefix, bool with_feedback,
-                                            std::uint32_t first_replica) const;
+                                            std::uint32_t first_replica, const std::vector<Eigen::VectorXd>& biases) const;
     double decode_slope(int layer) const;
 
     CircuitConfig config_;
     std::uint64_t seed_;
     std::vector<std::shared_ptr<DenseMatrix>> W_, B_;  // B_ empty for symmetric feedback
-    std::vector<Eigen::VectorXd> b_initial_;
     // Behind pointers so the circuit can move while the simulator keeps its network's address.
     std::unique_ptr<Network> net_;
     std::unique_ptr<Simulator> sim_;
