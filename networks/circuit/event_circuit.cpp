@@ -62,7 +62,7 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
 
     // The network of event_circuit.hpp, then the rule on each forward projection W<l> (the
     // network's first L dense projections, in layer order).
-    net_ = frozen_network(static_cast<std::uint32_t>(config_.streams), "", true, 0, w.b);
+    net_ = circuit_network(static_cast<std::uint32_t>(config_.streams), "", true, 0, w.b);
     input_ = &dynamic_cast<PooledPoissonSource&>(net_->population(0));
     const std::size_t L = config_.sizes().size() - 1;
     for (std::size_t l = 1; l <= L; ++l) {
@@ -183,7 +183,7 @@ double window_start(std::vector<PresentationSchedule> schedules, std::vector<Pre
 
 }  // namespace
 
-std::unique_ptr<Network> EventCircuit::frozen_network(std::uint32_t R, const std::string& prefix, bool with_feedback,
+std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const std::string& prefix, bool with_feedback,
                                                       std::uint32_t first_replica,
                                                       const std::vector<Eigen::VectorXd>& biases) const {
     const std::vector<int> n = config_.sizes();
@@ -227,7 +227,7 @@ Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd out(n[L], x.cols());
     for (Eigen::Index first = 0; first < x.cols(); first += block) {
         const auto R = static_cast<std::uint32_t>(std::min(block, x.cols() - first));
-        const std::unique_ptr<Network> net = frozen_network(R, "eval/", false, static_cast<std::uint32_t>(first), weights().b);
+        const std::unique_ptr<Network> net = circuit_network(R, "eval/", false, static_cast<std::uint32_t>(first), weights().b);
         auto& input = dynamic_cast<PooledPoissonSource&>(net->population(0));
         for (std::uint32_t j = 0; j < R; ++j) input.set_rates(j, 0.0, column(x, first + j));
         Simulator sim(*net, seed_);
@@ -259,7 +259,7 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
         return static_cast<std::uint32_t>(((g * copies + copy) * n_in + j) * T + trial);
     };
     const auto R = static_cast<std::uint32_t>(G * copies * n_in * T);
-    const std::unique_ptr<Network> net = frozen_network(R, "derivative/", true, 0, weights().b);
+    const std::unique_ptr<Network> net = circuit_network(R, "derivative/", true, 0, weights().b);
     std::vector<std::uint32_t> keys(R);
     for (Eigen::Index g = 0; g < G; ++g)
         for (Eigen::Index c = 0; c < copies; ++c)

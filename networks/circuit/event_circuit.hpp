@@ -120,7 +120,7 @@ private:
     // populations prefix + "input", prefix + "layer<l>", projections W<l> (in layer order, first)
     // and, with_feedback, the nudge projections B<l>; biases per layer. first_replica offsets the
     // stream keys. The training network is this one with the rules added.
-    std::unique_ptr<Network> frozen_network(std::uint32_t replicas, const std::string& prefix, bool with_feedback,
+    std::unique_ptr<Network> circuit_network(std::uint32_t replicas, const std::string& prefix, bool with_feedback,
                                             std::uint32_t first_replica, const std::vector<Eigen::VectorXd>& biases) const;
     double decode_slope(int layer) const;
 
