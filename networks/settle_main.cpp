@@ -1,9 +1,11 @@
 // settle: the command-line front end.
-//   settle run CONFIG.toml [--out FILE.h5] [--seed N] [--set key=value]... [--force] [--quiet]
+//   settle run CONFIG.toml [--out FILE.h5] [--seed N] [--set key=value]... [--force] [--quiet] [--json]
 //   settle validate CONFIG.toml [--set key=value]...
 //   settle info FILE.h5
 //   settle plot FILE.h5 [--out DIR] [--what LIST]
 // Exit codes: 0 success, 2 bad input (config, options, files), 1 internal error.
+// `settle run` ends with a short summary for people when stdout is a terminal, and with the
+// one-line JSON summary otherwise (pipes, files, scripts) or with --json.
 #include <unistd.h>
 
 #include <atomic>
@@ -11,7 +13,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
@@ -43,6 +47,7 @@ struct RunOptions {
     long long seed = -1;
     bool force = false;
     bool quiet = false;
+    bool json = false;
 };
 
 struct LoadedConfig {
@@ -96,6 +101,77 @@ void check_output_path(const std::string& path, bool force) {
     if (access(dir.c_str(), W_OK) != 0) throw FileError(path, "directory " + dir.string() + " is not writable");
 }
 
+// 12345678 -> "12,345,678": counts a person reads at a glance.
+std::string group_thousands(std::uint64_t n) {
+    const std::string digits = std::to_string(n);
+    std::string grouped;
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) grouped += ',';
+        grouped += digits[i];
+    }
+    return grouped;
+}
+
+std::string format_number(double x) {
+    std::ostringstream os;
+    os << std::setprecision(4) << x;
+    return os.str();
+}
+
+// The end of a run for a person at a terminal: status, simulated and wall time, spikes per
+// population, the experiment's scalar metrics and where the file is. Array metrics (learning
+// curves, tables) are named only; they are in the file and in the JSON.
+void print_human_summary(std::ostream& os, const nlohmann::json& summary) {
+    const std::string status = summary.value("status", "?");
+    os << "settle: " << status;
+    if (summary.contains("experiment")) os << " (" << summary["experiment"].get<std::string>() << ")";
+    if (summary.contains("simulated_ms")) os << ", " << format_number(summary["simulated_ms"].get<double>()) << " ms simulated";
+    if (summary.contains("wall_seconds")) os << " in " << format_number(summary["wall_seconds"].get<double>()) << " s wall";
+    if (summary.contains("events") && summary["events"].is_number_unsigned())
+        os << ", " << group_thousands(summary["events"].get<std::uint64_t>()) << " events";
+    os << "\n";
+    if (summary.contains("spikes") && summary["spikes"].is_object() && !summary["spikes"].empty()) {
+        os << "  spikes:";
+        for (const auto& [population, count] : summary["spikes"].items())
+            os << "  " << population << " " << (count.is_number_unsigned() ? group_thousands(count.get<std::uint64_t>()) : count.dump());
+        os << "\n";
+    }
+    // The experiment's own descriptors (task, mode, layer sizes, ...), on one line.
+    static const std::set<std::string> shown_elsewhere = {"status", "experiment", "simulated_ms", "wall_seconds", "events",
+                                                          "events_per_second", "spikes", "metrics", "out"};
+    std::string run_line;
+    for (const auto& [key, value] : summary.items()) {
+        if (shown_elsewhere.count(key) != 0 || value.is_object()) continue;
+        run_line += "  " + key + " " + (value.is_string() ? value.get<std::string>() : value.is_number_float() ? format_number(value.get<double>()) : value.dump());
+    }
+    if (!run_line.empty()) os << "  run:" << run_line << "\n";
+    if (summary.contains("metrics") && summary["metrics"].is_object() && !summary["metrics"].empty()) {
+        std::size_t width = 0;
+        for (const auto& [name, value] : summary["metrics"].items())
+            if (value.is_number()) width = std::max(width, name.size());
+        std::vector<std::string> arrays;
+        bool header = false;
+        for (const auto& [name, value] : summary["metrics"].items()) {
+            if (!value.is_number()) {
+                arrays.push_back(name);
+                continue;
+            }
+            if (!header) os << "  metrics:\n";
+            header = true;
+            os << "    " << std::left << std::setw(static_cast<int>(width)) << name << "  " << format_number(value.get<double>()) << "\n";
+        }
+        if (!arrays.empty()) {
+            os << "  in the file too:";
+            for (const auto& name : arrays) os << " " << name;
+            os << "\n";
+        }
+    }
+    if (summary.contains("out")) {
+        const std::string out = summary["out"].get<std::string>();
+        os << "  output: " << out << "   (settle info " << out << "; settle plot " << out << ")\n";
+    }
+}
+
 int run_command(const RunOptions& opt, bool validate_only) {
     LoadedConfig cfg = load_config(opt);
     ConfigTable root(cfg.doc, "");
@@ -123,7 +199,10 @@ int run_command(const RunOptions& opt, bool validate_only) {
     const nlohmann::json summary = experiment->run(ctx);
     if (summary.value("status", "") == "interrupted")
         std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
-    std::cout << summary.dump() << std::endl;
+    if (opt.json || isatty(STDOUT_FILENO) == 0)
+        std::cout << summary.dump() << std::endl;
+    else
+        print_human_summary(std::cout, summary);
     return 0;
 }
 
@@ -211,6 +290,8 @@ int main(int argc, char** argv) {
     run->add_option("--set", run_opt.overrides, "override a config key: key.path=value (repeatable)");
     run->add_flag("--force", run_opt.force, "overwrite an existing output file");
     run->add_flag("--quiet,-q", run_opt.quiet, "no progress output on stderr");
+    run->add_flag("--json", run_opt.json,
+                  "end with the one-line JSON summary even on a terminal (the default when stdout is not a terminal)");
 
     RunOptions val_opt;
     auto* validate = app.add_subcommand("validate", "check a config without running it");
