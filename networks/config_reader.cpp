@@ -1,5 +1,8 @@
 #include "networks/config_reader.hpp"
 
+#include <cmath>
+#include <cstdio>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -135,6 +138,47 @@ void apply_override(toml_value& root, const std::string& assignment) {
     }
 }
 
+namespace {
+
+thread_local ScopedKeyLog* active_key_log = nullptr;
+
+// Doubles with 12 significant digits: enough to tell defaults apart (1/3 prints as 0.333333333333),
+// short enough to read.
+std::string toml_text(double x) {
+    if (std::isnan(x)) return "nan";
+    if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.12g", x);
+    std::string text = buf;
+    if (text.find_first_of(".en") == std::string::npos) text += ".0";  // TOML: a float keeps its point
+    return text;
+}
+std::string toml_text(std::int64_t x) { return show(toml_value(x)); }
+std::string toml_text(bool x) { return x ? "true" : "false"; }
+std::string toml_text(const std::string& x) { return show(toml_value(x)); }
+template <class T>
+std::string toml_text(const std::vector<T>& xs) {
+    std::string out = "[";
+    for (const auto& x : xs) out += (out.size() > 1 ? ", " : "") + toml_text(x);
+    return out + "]";
+}
+
+// TOML admits nan and inf; no key of settle's means either, so a non-finite number is an error.
+double checked_finite(const ConfigTable& t, const std::string& key, double x) {
+    if (!std::isfinite(x)) t.fail(key, "must be a finite number, got " + toml_text(x));
+    return x;
+}
+
+}  // namespace
+
+ScopedKeyLog::ScopedKeyLog() : previous_(active_key_log) { active_key_log = this; }
+ScopedKeyLog::~ScopedKeyLog() { active_key_log = previous_; }
+
+void ConfigTable::log(const std::string& key, const std::string& fallback, const std::string& value) const {
+    if (active_key_log == nullptr) return;
+    active_key_log->records.push_back(KeyRecord{key_path(key), fallback, value, has(key)});
+}
+
 ConfigTable::ConfigTable(const toml_value& table, std::string path) : table_(&table), path_(std::move(path)) {
     if (!table.is_table()) throw ConfigError(path_, "expected a table, got " + type_name(table));
 }
@@ -163,20 +207,34 @@ const toml_value* ConfigTable::raw(const std::string& key) {
 void ConfigTable::ignore(const std::string& key) { used_.insert(key); }
 
 double ConfigTable::get_double(const std::string& key, double fallback) {
+    const double value = read_double(key, fallback);
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
+}
+
+double ConfigTable::read_double(const std::string& key, double fallback) {
     asked_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = lookup(key);
-    if (v.is_floating()) return v.as_floating();
+    if (v.is_floating()) return checked_finite(*this, key, v.as_floating());
     if (v.is_integer()) return static_cast<double>(v.as_integer());
     fail(key, "expected a number, got " + type_name(v) + " " + show(v));
 }
 
 double ConfigTable::require_double(const std::string& key) {
     if (!has(key)) fail(key, "required key is missing");
-    return get_double(key, 0.0);
+    const double value = read_double(key, 0.0);
+    log(key, "", toml_text(value));
+    return value;
 }
 
 std::int64_t ConfigTable::get_int(const std::string& key, std::int64_t fallback) {
+    const std::int64_t value = read_int(key, fallback);
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
+}
+
+std::int64_t ConfigTable::read_int(const std::string& key, std::int64_t fallback) {
     asked_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = lookup(key);
@@ -186,18 +244,30 @@ std::int64_t ConfigTable::get_int(const std::string& key, std::int64_t fallback)
 
 std::int64_t ConfigTable::require_int(const std::string& key) {
     if (!has(key)) fail(key, "required key is missing");
-    return get_int(key, 0);
+    const std::int64_t value = read_int(key, 0);
+    log(key, "", toml_text(value));
+    return value;
 }
 
 bool ConfigTable::get_bool(const std::string& key, bool fallback) {
     asked_.insert(key);
-    if (!has(key)) return fallback;
-    const auto& v = lookup(key);
-    if (v.is_boolean()) return v.as_boolean();
-    fail(key, "expected true or false, got " + type_name(v) + " " + show(v));
+    bool value = fallback;
+    if (has(key)) {
+        const auto& v = lookup(key);
+        if (!v.is_boolean()) fail(key, "expected true or false, got " + type_name(v) + " " + show(v));
+        value = v.as_boolean();
+    }
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
 }
 
 std::string ConfigTable::get_string(const std::string& key, const std::string& fallback) {
+    const std::string value = read_string(key, fallback);
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
+}
+
+std::string ConfigTable::read_string(const std::string& key, const std::string& fallback) {
     asked_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = lookup(key);
@@ -207,7 +277,9 @@ std::string ConfigTable::get_string(const std::string& key, const std::string& f
 
 std::string ConfigTable::require_string(const std::string& key) {
     if (!has(key)) fail(key, "required key is missing");
-    return get_string(key, "");
+    const std::string value = read_string(key, "");
+    log(key, "", toml_text(value));
+    return value;
 }
 
 std::string ConfigTable::get_choice(const std::string& key, const std::string& fallback,
@@ -223,19 +295,29 @@ std::string ConfigTable::get_choice(const std::string& key, const std::string& f
 
 std::vector<double> ConfigTable::get_double_array(const std::string& key, std::vector<double> fallback) {
     asked_.insert(key);
-    if (!has(key)) return fallback;
+    if (!has(key)) {
+        log(key, toml_text(fallback), toml_text(fallback));
+        return fallback;
+    }
     const auto& v = lookup(key);
     if (!v.is_array()) fail(key, "expected an array of numbers, got " + type_name(v));
     std::vector<double> out;
     for (const auto& e : v.as_array()) {
-        if (e.is_floating()) out.push_back(e.as_floating());
+        if (e.is_floating()) out.push_back(checked_finite(*this, key, e.as_floating()));
         else if (e.is_integer()) out.push_back(static_cast<double>(e.as_integer()));
         else fail(key, "expected an array of numbers, found element " + show(e));
     }
+    log(key, toml_text(fallback), toml_text(out));
     return out;
 }
 
 std::vector<std::int64_t> ConfigTable::get_int_array(const std::string& key, std::vector<std::int64_t> fallback) {
+    const auto value = read_int_array(key, fallback);
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
+}
+
+std::vector<std::int64_t> ConfigTable::read_int_array(const std::string& key, const std::vector<std::int64_t>& fallback) {
     asked_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = lookup(key);
@@ -249,6 +331,12 @@ std::vector<std::int64_t> ConfigTable::get_int_array(const std::string& key, std
 }
 
 std::vector<std::string> ConfigTable::get_string_array(const std::string& key, std::vector<std::string> fallback) {
+    const auto value = read_string_array(key, fallback);
+    log(key, toml_text(fallback), toml_text(value));
+    return value;
+}
+
+std::vector<std::string> ConfigTable::read_string_array(const std::string& key, const std::vector<std::string>& fallback) {
     asked_.insert(key);
     if (!has(key)) return fallback;
     const auto& v = lookup(key);

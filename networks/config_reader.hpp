@@ -29,6 +29,29 @@ void apply_override(toml_value& root, const std::string& assignment);
 // Closest candidate by edit distance, or "" when nothing is reasonably close.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 
+// A record of every key the readers asked for, with the default the code uses when the key is
+// absent and the value in effect. `settle keys` prints it, and the docs drift test compares
+// docs/config.md with it, so a default is written in the code once and checked in the docs.
+struct KeyRecord {
+    std::string path;      // dotted key, e.g. "circuit.eta_hidden"
+    std::string fallback;  // the default as TOML text; "" when the key is required
+    std::string value;     // the value in effect, as TOML text
+    bool set = false;      // true when the config gave the key
+};
+
+// While one of these lives, every ConfigTable read on this thread is appended to `records`.
+class ScopedKeyLog {
+public:
+    ScopedKeyLog();
+    ~ScopedKeyLog();
+    ScopedKeyLog(const ScopedKeyLog&) = delete;
+    ScopedKeyLog& operator=(const ScopedKeyLog&) = delete;
+    std::vector<KeyRecord> records;
+
+private:
+    ScopedKeyLog* previous_;
+};
+
 class ConfigTable {
 public:
     ConfigTable(const toml_value& table, std::string path);
@@ -66,6 +89,13 @@ public:
 
 private:
     const toml_value& lookup(const std::string& key);
+    void log(const std::string& key, const std::string& fallback, const std::string& value) const;
+    // The typed reads without logging; the public get_/require_ functions log what they return.
+    double read_double(const std::string& key, double fallback);
+    std::int64_t read_int(const std::string& key, std::int64_t fallback);
+    std::string read_string(const std::string& key, const std::string& fallback);
+    std::vector<std::int64_t> read_int_array(const std::string& key, const std::vector<std::int64_t>& fallback);
+    std::vector<std::string> read_string_array(const std::string& key, const std::vector<std::string>& fallback);
     const toml_value* table_;
     std::string path_;
     std::set<std::string> used_;   // keys read

@@ -174,11 +174,14 @@ std::unique_ptr<Population> read_population(ConfigTable& t) {
         const auto size = static_cast<std::size_t>(size_i);
         const std::string preset = t.get_choice("preset", "nest", {"nest", "paper"});
         auto params = preset == "paper" ? UrbanczikSennParameters::paper() : UrbanczikSennParameters::nest();
-        if (auto p = t.table("params")) {
-            for (const auto& info : UrbanczikSennParameters::table())
-                params.*(info.field) = p->get_double(info.name, params.*(info.field));
-            p->finish();
-        }
+        // Every parameter is read, present or not, so `settle keys` lists the preset's values as
+        // the defaults (they are written once, in the preset functions).
+        static const toml_value no_overrides = toml::table{};
+        std::optional<ConfigTable> overrides = t.table("params");
+        if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
+        for (const auto& info : UrbanczikSennParameters::table())
+            params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
+        overrides->finish();
         try {
             params.validate();
         } catch (const std::invalid_argument& e) {

@@ -1,6 +1,7 @@
 // settle: the command-line front end.
 //   settle run CONFIG.toml [--out FILE.h5] [--seed N] [--set key=value]... [--force] [--quiet] [--json]
 //   settle validate CONFIG.toml [--set key=value]...
+//   settle keys CONFIG.toml [--set key=value]... [--json]
 //   settle info FILE.h5
 //   settle plot FILE.h5 [--out DIR] [--what LIST]
 // Exit codes: 0 success, 2 bad input (config, options, files), 1 internal error.
@@ -206,6 +207,40 @@ int run_command(const RunOptions& opt, bool validate_only) {
     return 0;
 }
 
+// Every key the config's experiment reads, with its value and the code's default, in reading
+// order (a key read twice is listed once). The defaults come from the readers themselves.
+int keys_command(const RunOptions& opt) {
+    ScopedKeyLog key_log;
+    LoadedConfig cfg = load_config(opt);
+    ConfigTable root(cfg.doc, "");
+    read_common(root, cfg);
+    const auto& registry = experiment_registry();
+    const auto factory = registry.find(cfg.experiment);
+    if (factory == registry.end())
+        throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
+    const std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
+    root.finish();
+    std::set<std::string> listed;
+    std::vector<KeyRecord> records;
+    for (const auto& r : key_log.records)
+        if (listed.insert(r.path).second) records.push_back(r);
+    if (opt.json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& r : records)
+            out.push_back({{"key", r.path}, {"value", r.value}, {"default", r.fallback}, {"set", r.set}});
+        std::cout << out.dump() << std::endl;
+        return 0;
+    }
+    std::size_t width = 0;
+    for (const auto& r : records) width = std::max(width, r.path.size() + 3 + r.value.size());
+    for (const auto& r : records) {
+        const std::string assignment = r.path + " = " + r.value;
+        std::cout << std::left << std::setw(static_cast<int>(width)) << assignment << "  # "
+                  << (r.fallback.empty() ? "required" : (r.set ? "default " + r.fallback : "default")) << "\n";
+    }
+    return 0;
+}
+
 int info_command(const std::string& path) {
     h5::Handle file = h5::open_file_for_reading(path);
     const hid_t root = file.get();
@@ -298,6 +333,12 @@ int main(int argc, char** argv) {
     validate->add_option("config", val_opt.config_path, "config file (TOML)")->required();
     validate->add_option("--set", val_opt.overrides, "override a config key: key.path=value (repeatable)");
 
+    RunOptions keys_opt;
+    auto* keys = app.add_subcommand("keys", "list every key a config's experiment reads, with its value and default");
+    keys->add_option("config", keys_opt.config_path, "config file (TOML)")->required();
+    keys->add_option("--set", keys_opt.overrides, "override a config key: key.path=value (repeatable)");
+    keys->add_flag("--json", keys_opt.json, "one JSON array of {key, value, default, set}");
+
     std::string info_path;
     auto* info = app.add_subcommand("info", "print a readable summary of a result file");
     info->add_option("file", info_path, "HDF5 file written by settle")->required();
@@ -318,6 +359,7 @@ int main(int argc, char** argv) {
             return run_command(run_opt, false);
         }
         if (*validate) return run_command(val_opt, true);
+        if (*keys) return keys_command(keys_opt);
         if (*info) return info_command(info_path);
         if (*plot) return plot_command(plot->remaining());
     } catch (const InputError& e) {
