@@ -26,6 +26,9 @@ def one_line(stderr):
     ("population.neurons.size=\"five\"", ["population.neurons.size", "five"]),
     ("population.neurons.modle=\"x\"", ["population.neurons.modle", "did you mean 'model'"]),
     ("record.spikes=[\"nope\"]", ["record.spikes", "nope"]),
+    ("simulation.duration_ms=nan", ["simulation.duration_ms", "finite", "nan"]),
+    ("population.inputs.rate_hz=inf", ["population.inputs.rate_hz", "finite", "inf"]),
+    ("projection.inputs->neurons.weight={dist=\"normal\", mean=-inf, std=1.0}", ["weight.mean", "finite"]),
 ])
 def test_bad_values(settle, small_config, tmp_path, override, words):
     out = tmp_path / "out.h5"
