@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Plasticity benchmark (issue 3): dendritic prediction synapses, settle against Brian2.
+"""Plasticity benchmark: dendritic prediction synapses, settle against Brian2.
 
 N two-compartment neurons (NEST parameters, no teacher), each with M plastic synapses, all to
 all from M Poisson sources, on its dendrite (weights normal(10, 3) pA, delay 1 ms), learning with
@@ -13,7 +13,8 @@ the dendritic prediction rule (NEST convention, eta 0.07, tau_Delta 100 ms, w in
      network for BRIAN2_MS ms: its loop time (code generation and compilation excluded). Its cost
      is linear in simulated time (every synapse is integrated every step), so the comparison is in
      simulated seconds per wall second; run it for DURATION to check.
-Wall times (as asked) and process CPU times (robust on a shared machine) are both reported.
+Wall times (what the comparison is stated in) and process CPU times (robust on a shared machine)
+are both reported.
 Each measurement is repeated `--repeats` times and the median is reported. From the repository
 root after `make build`:
 

@@ -1,4 +1,4 @@
-// The two plasticity experiments of issue 3 (docs/config.md, "Plasticity"):
+// The two plasticity experiments (docs/config.md, "Plasticity"; docs/science.md, sections 1 and 2):
 //  - urbanczik_senn: Urbanczik & Senn (2014) Fig. 1 as NEST's urbanczik_synapse_example runs it;
 //    metric: RMS of V*_w - U_M per pattern repetition (the learning curve), with and without
 //    learning in the same command.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Validation runs of the issue-4 acceptance table: each config x seed, one run at a time.
+# Validation runs of the rate references' acceptance table (bench/mlp/RESULTS.md): each config x
+# seed, one run at a time.
 # Usage: bench/mlp/run_validation.sh EPOCHS "SEEDS" CONFIG...   (from the repository root)
 #   e.g. bench/mlp/run_validation.sh 10 "1 2 3" bp dtp fa tp dtp_discrete ste_bp
 # Writes bench/mlp/results/<config>_e<EPOCHS>_s<seed>.json (summary with metrics) and .log

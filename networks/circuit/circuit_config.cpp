@@ -91,7 +91,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     c.g_D = require_positive(t, "g_D", t.get_double("g_D", c.g_D));
     c.lambda = require_non_negative(t, "lambda", t.get_double("lambda", c.lambda));
     // A strong teacher makes the hidden-output-teacher-feedback loop diverge with symmetric
-    // feedback (SCIENCE.md section 4): 0.2 there, 1 otherwise.
+    // feedback (docs/science.md, section 4.1, "Output teacher"): 0.2 there, 1 otherwise.
     c.g_teacher = require_non_negative(
         t, "g_teacher", t.get_double("g_teacher", c.feedback == Feedback::symmetric ? 0.2 : 1.0));
     c.eta_hidden = require_non_negative(t, "eta_hidden", t.get_double("eta_hidden", moons ? 1e-2 : 2e-3));
@@ -103,7 +103,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     // Spiking mode: the interneurons' error carries the spike trains' noise, and an LMS rule's
     // stochastic misadjustment grows with eta times the summed presynaptic power times the
     // noise's correlation time (tau_s): 1e-2 lets P wander as far as the feedback it should
-    // cancel on 50 presynaptic units (README, "Spiking mode").
+    // cancel on 50 presynaptic units (docs/results.md, "What limits the spiking mode").
     c.eta_interneuron = require_non_negative(
         t, "eta_interneuron", t.get_double("eta_interneuron", c.mode == Mode::spiking ? 3e-4 : c.eta_interneuron));
     c.centre_init = t.get_bool("centre_init", c.centre_init);
@@ -143,8 +143,8 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         // them). A signal reaches the output through one synaptic low-pass of tau_s per weight
         // layer, not through the somas' 5 ms alone: with the rate mode's onsets (20-50 ms) the
         // teacher meets an output still driven partly by the previous sample, and the rule then
-        // regresses the new target on stale presynaptic traces, which shrinks the weights (README,
-        // "Spiking mode"). Two 20 ms stages are 91 % settled at 4 tau_s.
+        // regresses the new target on stale presynaptic traces, which shrinks the weights (docs/results.md,
+        // "What limits the spiking mode"). Two 20 ms stages are 91 % settled at 4 tau_s.
         const double ts = c.synapse_tau_ms;
         c.schedule = ScheduleConfig{5.0 * ts + 50.0, 5.0 * ts + 150.0, 4.0 * ts, 5.0 * ts};
         c.test_settle_ms = 150.0;

@@ -1,8 +1,8 @@
 #pragma once
-// The description of a clock-free settle-and-delta-rule circuit (SCIENCE.md section 4), shared by
-// its rate and spiking modes: layer sizes, hidden nudge kind, feedback kind, neuron constants,
-// learning rates, the input schedule, the task and the training budget. Read from the config
-// tables [circuit], [schedule], [task] and [training] of `experiment = "circuit"`
+// The description of a clock-free settle-and-delta-rule circuit (docs/science.md, section 4),
+// shared by its rate and spiking modes: layer sizes, hidden nudge kind, feedback kind, neuron
+// constants, learning rates, the input schedule, the task and the training budget. Read from the
+// config tables [circuit], [schedule], [task] and [training] of `experiment = "circuit"`
 // (docs/config.md, "Circuit"). No Eigen type here: the experiment adapter includes this header.
 #include <cstdint>
 #include <string>
@@ -20,8 +20,8 @@ enum class Nudge { twin, lateral };
 enum class Feedback { random, learned, symmetric };
 enum class TaskKind { teacher_student, two_moons, fashion_mnist };
 // What the plasticity rule compares the somatic rate with: the lag-matched prediction Vbar (the
-// rule of section 4) or the instantaneous V* (the single-neuron rule, which section 4 shows to
-// act as a weight decay in a circuit whose inputs switch; kept to demonstrate that).
+// lag-compensated rule, docs/science.md section 4) or the instantaneous V* (the single-neuron
+// rule, which acts as a weight decay in a circuit whose inputs switch; kept to demonstrate that).
 enum class RuleReference { lagged, instantaneous };
 
 // Clock-free presentation schedule: samples back to back, each held for a duration drawn
@@ -51,8 +51,8 @@ struct TaskConfig {
     int downsample = 1;
 };
 
-// Hinton's temporal-derivative test (SCIENCE.md section 5), run by the circuit experiment on the
-// untrained and/or trained circuit.
+// Hinton's temporal-derivative test (docs/science.md, section 5), run by the circuit experiment on
+// the untrained and/or trained circuit.
 struct DerivativeTestConfig {
     bool enabled = false;
     int inputs = 100;                              // test inputs (>= 100 for the acceptance table)
@@ -88,7 +88,7 @@ struct CircuitConfig {
     RuleReference rule_reference = RuleReference::lagged;
     std::vector<int> hidden;  // hidden layer sizes
 
-    // Neuron (paper's unitless potentials relative to rest; SCIENCE.md section 2, 4).
+    // Neuron (paper's unitless potentials relative to rest; docs/science.md, sections 1 and 4).
     double tau_ms = 5.0;          // somatic time constant C / (g_L + g_D), ms
     double g_L = 0.1, g_D = 2.0;  // only their ratio enters: k = g_D / (g_L + g_D)
     double lambda = 1.0;          // hidden nudge strength (dimensionless)

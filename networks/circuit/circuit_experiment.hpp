@@ -1,6 +1,6 @@
 #pragma once
-// `experiment = "circuit"`: the settle-and-delta-rule circuit on a task (issue 6; docs/config.md,
-// "Circuit"; examples/circuit_*.toml).
+// `experiment = "circuit"`: the settle-and-delta-rule circuit on a task (docs/science.md,
+// section 4; docs/config.md, "Circuit"; examples/circuit_*.toml).
 #include <cstdint>
 #include <memory>
 

@@ -1,8 +1,9 @@
 #pragma once
-// Runs a circuit task end to end (issue 6): builds the data, trains the circuit on the clock-free
-// schedule, evaluates it with a test pass (plasticity frozen, no teacher) beside the equivalent
-// static network, and runs the controls (hidden plasticity off: output-only learning; all
-// plasticity off) with the same initial weights and schedule. Metrics go to a ResultSink.
+// Runs a circuit task end to end (docs/science.md, section 4): builds the data, trains the circuit
+// on the clock-free schedule, evaluates it with a test pass (plasticity frozen, no teacher) beside
+// the equivalent static network, and runs the controls (hidden plasticity off: output-only
+// learning; all plasticity off) with the same initial weights and schedule. Metrics go to a
+// ResultSink.
 // No Eigen type here: the experiment adapter in settle_networks includes this header.
 #include <cstdint>
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// The clock-free training loop shared by the rate and spiking circuits (issue 6): every stream
+// The clock-free training loop shared by the rate and spiking circuits: every stream
 // presents training samples back to back on its own PresentationSchedule (random durations,
 // teacher onset at a random delay); the circuit only sees inputs, targets and the teacher gate.
 #include <algorithm>

@@ -1,6 +1,7 @@
 #pragma once
-// The exact membrane updates shared by the rate and spiking circuits (SCIENCE.md section 4): over
-// a step of h ms with inputs held, tau dU/dt = -a (U - D) has U(h) = D + (U - D) exp(-a h / tau).
+// The exact membrane updates shared by the rate and spiking circuits (docs/science.md, section 4):
+// over a step of h ms with inputs held, tau dU/dt = -a (U - D) has
+// U(h) = D + (U - D) exp(-a h / tau).
 #include <cmath>
 
 #include <Eigen/Core>

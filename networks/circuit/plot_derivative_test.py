@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Figure of the circuit's temporal-derivative test (SCIENCE.md section 5; issue 6).
+"""Figure of the circuit's temporal-derivative test (docs/science.md, section 5).
 
 Reads /settle/metrics/derivative_{untrained,trained}_* from settle output files (run with
 examples/circuit_derivative_test.toml) and draws, per file, the mean cosine between d rate/dt and

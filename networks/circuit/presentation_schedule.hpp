@@ -1,8 +1,8 @@
 #pragma once
-// The clock-free input schedule (SCIENCE.md section 4, issue 6): samples are presented back to back
-// for random durations, and the teacher comes on at a random delay within each presentation and
-// stays on until it ends. This is a property of the input stream only: no neuron, synapse or rule
-// is told when a presentation starts or when the teacher comes on.
+// The clock-free input schedule (docs/science.md, "The clock-free schedule"): samples are presented
+// back to back for random durations, and the teacher comes on at a random delay within each
+// presentation and stays on until it ends. This is a property of the input stream only: no neuron,
+// synapse or rule is told when a presentation starts or when the teacher comes on.
 //
 // Each stream has its own generator keyed by (seed, "circuit.schedule.<name>", stream), so streams
 // are independent and a run is reproducible for a given seed.

@@ -1,5 +1,5 @@
 #pragma once
-// Rate mode of the settle-and-delta-rule circuit (SCIENCE.md section 4; issue 6).
+// Rate mode of the settle-and-delta-rule circuit (docs/science.md, section 4).
 //
 // Layers l = 0..L: r_0 = x (input rates, from the data), hidden layers 1..L-1, output layer L.
 // Every neuron has two compartments; potentials are relative to rest in the paper's unitless
@@ -7,7 +7,7 @@
 //
 //   V*_l  = k (W_l r_{l-1} + b_l),   k = g_D / (g_L + g_D)    dendritic prediction (U&S 2014)
 //   tau dU_l/dt    = -U_l + V*_l + I_l                            soma, tau = C / (g_L + g_D)
-//   tau dVbar_l/dt = -Vbar_l + V*_l                               lag-matched prediction (section 4)
+//   tau dVbar_l/dt = -Vbar_l + V*_l                               lag-matched prediction
 //   r_l = phi_l(U_l)   phi = logistic for hidden layers, identity for the output (potentials)
 //   dW_l/dt = eta_l (phi_l(U_l) - phi_l(Vbar_l)) r_{l-1}^T,  db_l/dt likewise    always on
 //
@@ -42,7 +42,7 @@
 //
 // Streams: the state holds S independent replicas (one column each) that share the weights; the
 // weight change per step is the mean over replicas (a mini-batch-like speed device; S = 1 is the
-// plain circuit). Eta is per replica, so the SCIENCE.md prototype defaults carry over.
+// plain circuit). Eta is per replica, so the default learning rates do not depend on S.
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -134,13 +134,13 @@ struct Alignment {
 Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, double settle_ms,
                             double window_ms);
 
-// Hinton's temporal-derivative test (SCIENCE.md section 5), rate mode. Every column of x settles
-// from rest without teacher for settle_ms (plasticity frozen); the teacher (strength g) comes on
-// at t_y; delay_ms later each hidden neuron's d rate/dt = phi'(U) dU/dt is read from the model
-// equations and compared, per input, with -dLoss/dr_l from back-prop through the static network
-// with the circuit's current weights. The control delivers the teacher's error signal shuffled
-// across output neurons: target y' = V*_L + P (y - V*_L) with V*_L the settled output prediction
-// and P a random cyclic permutation (no fixed point) per input.
+// Hinton's temporal-derivative test (Hinton 2007; docs/science.md, section 5), rate mode. Every
+// column of x settles from rest without teacher for settle_ms (plasticity frozen); the teacher
+// (strength g) comes on at t_y; delay_ms later each hidden neuron's d rate/dt = phi'(U) dU/dt is
+// read from the model equations and compared, per input, with -dLoss/dr_l from back-prop through
+// the static network with the circuit's current weights. The control delivers the teacher's
+// error signal shuffled across output neurons: target y' = V*_L + P (y - V*_L) with V*_L the
+// settled output prediction and P a random cyclic permutation (no fixed point) per input.
 struct DerivativeCell {
     double g = 0.0, delay_ms = 0.0;
     std::vector<double> cos_mean, cos_ci95, angle_deg_mean;  // per hidden layer

@@ -1,5 +1,5 @@
 #pragma once
-// Spiking mode of the settle-and-delta-rule circuit (SCIENCE.md section 4; issue 6).
+// Spiking mode of the settle-and-delta-rule circuit (docs/science.md, "Spiking mode").
 //
 // The same two-compartment neurons, potentials and rule as the rate mode (rate_circuit.hpp), but
 // every signal that travels between neurons is a spike train. Units: time in ms, potentials in
@@ -7,8 +7,8 @@
 //
 //   Emission (Poisson, by thinning): each neuron has candidate events at rate r_max (exponential
 //   intervals) and accepts a candidate with probability p(U). Two channels share the candidates
-//   and their acceptance draws (common random numbers; the event and burst-like channels of
-//   SCIENCE.md section 4, after Payeur et al. 2021):
+//   and their acceptance draws (common random numbers; two multiplexed channels, in the spirit of
+//   the event and burst channels of Payeur et al. 2021):
 //     somatic channel     accepts if u < p(U)     -> rate r_max p(U)
 //     prediction channel  accepts if u < p(Vbar)  -> rate r_max p(Vbar)
 //   so the channels differ only where U and Vbar differ: without a teacher they are identical.
@@ -63,9 +63,9 @@
 //   error is the apical mismatch, a potential, not a spike difference)
 // Without a teacher the nudge is the interneurons' prediction error plus the Poisson noise of both
 // spike trains, which no prediction from F_l can cancel: unlike `twin`, it is never exactly zero
-// (measured in README, "Spiking mode").
+// (measured in docs/results.md, "What limits the spiking mode").
 //
-// Noise and lag (measured, README "Spiking mode"): the traces' Poisson noise enters the output's
+// Noise and lag (measured, docs/results.md, "What limits the spiking mode"): the traces' Poisson noise enters the output's
 // error through V* and acts as a weight decay (errors in variables); r_max tau_s = 32 spikes per
 // time constant (1600 Hz, 20 ms) is the default trade-off between that bias and cost. The traces
 // also delay the feedforward sweep by about tau_s per layer, so the spiking mode's default

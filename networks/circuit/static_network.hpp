@@ -1,10 +1,11 @@
 #pragma once
 // The equivalent static (rate) network of a circuit, and back-prop through it: the reference the
-// circuit is measured against (issue 6: "the equivalent static feedforward network with the same
-// weights"; angle to back-prop). A small self-contained Eigen helper: networks/mlp (issue 4) is a
-// tanh/softmax classifier and does not cover this network.
+// circuit is measured against (the static feedforward network with the circuit's weights, and the
+// angle of the circuit's updates to back-prop's). A small self-contained Eigen helper: the rate
+// references of networks/mlp are tanh/softmax classifiers and do not cover this network.
 //
-// With the circuit's settled, un-nudged state (SCIENCE.md section 4, no teacher: U = Vbar = V*):
+// With the circuit's settled, un-nudged state (no teacher: U = Vbar = V*; docs/science.md,
+// section 4):
 //     U_l = k (W_l r_{l-1} + b_l),   r_0 = x,   r_l = phi_l(U_l),
 //     phi_l = logistic 1 / (1 + exp(-U)) for hidden layers, the identity for the output layer;
 //     Loss = 1/2 sum_i (y_i - U_L,i)^2 per sample (potentials are the targets).

@@ -1,6 +1,6 @@
 #pragma once
-// The data of the circuit tasks (issue 6): inputs are rates in [0, 1] (one column per sample),
-// targets are output potentials (relative to rest, paper's unitless units).
+// The data of the circuit tasks (docs/science.md, "Tasks"): inputs are rates in [0, 1] (one
+// column per sample), targets are output potentials (relative to rest, paper's unitless units).
 //  - teacher_student: targets from a fixed random 2-layer tanh network, standardised.
 //  - two_moons: scikit-learn's make_moons (two interleaved half circles, Gaussian noise), embedded
 //    by a random linear map into n_in input rates; targets one-hot (1 for the class, 0 otherwise).

@@ -1,7 +1,7 @@
 #pragma once
-// `experiment = "mlp"`: the rate-based reference learners of issue 4 (back-prop, feedback
-// alignment, target propagation, difference target propagation; Lee et al. 2015) on a tanh MLP,
-// trained on Fashion-MNIST (or any IDX image/label files) from a TOML config.
+// `experiment = "mlp"`: the rate-based reference learners (back-prop, feedback alignment, target
+// propagation, difference target propagation; Lee et al. 2015; docs/science.md, section 3) on a
+// tanh MLP, trained on Fashion-MNIST (or any IDX image/label files) from a TOML config.
 //
 // Config (see examples/fmnist_*.toml and docs in networks/mlp/README.md):
 //   epochs = 100                          top level, or in [train] (exactly one of the two)

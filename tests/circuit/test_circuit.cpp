@@ -1,4 +1,5 @@
-// The clock-free settle-and-delta-rule circuit, rate mode (networks/circuit, issue 6).
+// The clock-free settle-and-delta-rule circuit, rate mode (networks/circuit; docs/science.md,
+// section 4).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -234,8 +235,9 @@ TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with 
     CHECK(c.config().g_teacher == cfg.g_teacher);  // restored
 }
 
-// Full-length acceptance runs (issue 6, tasks 1, 2 and 4 in rate mode): hidden from the default
-// run by the "." tag, registered as one ctest with label `long` (tests/circuit/CMakeLists.txt).
+// Full-length acceptance runs (tasks 1, 2 and 4 of docs/science.md, "Tasks", in rate mode): hidden
+// from the default run by the "." tag, registered as one ctest with label `long`
+// (tests/circuit/CMakeLists.txt).
 TEST_CASE("task 1 full: MSE <= 20 % of initial and <= 0.8 x output-only, all off stays, fixed vs random durations "
           "within 15 %",
           "[.][long]") {
@@ -302,7 +304,7 @@ TEST_CASE("fashion_mnist task: sizes from the config, 2x2 downsampling, missing 
 }
 
 TEST_CASE("task 2 narrow (10-8-2): the circuit learns features the output-only control lacks", "[.][long]") {
-    // With 30 hidden units random features already solve the moons (README, "Task 2"); with 8 they
+    // With 30 hidden units random features already solve the moons (docs/results.md, "The circuit in rate mode"); with 8 they
     // do not, so hidden learning shows. Seed 1, 96,000 presentations: 99.0 % vs 93.9 % measured.
     CircuitConfig c = parse("[task]\nkind = 'two_moons'\n[circuit]\nhidden = [8]\n");
     c.control_frozen = false;

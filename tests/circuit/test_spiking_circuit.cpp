@@ -1,6 +1,7 @@
-// The clock-free settle-and-delta-rule circuit, spiking mode (networks/circuit/spiking_circuit.hpp,
-// issue 6): emission and traces against their analytic statistics, the rule's expected update
-// against the rate rule, exact silence of the error channel without teacher, short task 1.
+// The clock-free settle-and-delta-rule circuit, spiking mode (networks/circuit/spiking_circuit.hpp;
+// docs/science.md, "Spiking mode"): emission and traces against their analytic statistics, the
+// rule's expected update against the rate rule, exact silence of the error channel without
+// teacher, short task 1.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -150,7 +151,7 @@ TEST_CASE("spiking, lateral nudge: interneurons learn from spikes to cancel the 
           "[circuit][spiking][lateral]") {
     // eta_interneuron small: the rule's error carries the spike noise, and P's stochastic
     // fluctuation grows with eta (at 0.05 / 0.1 the frozen residual is about 0.3 / 0.5 of the
-    // feedback; README "Spiking mode").
+    // feedback; docs/results.md, "What limits the spiking mode").
     CircuitConfig cfg = tiny_lateral(0.02);
     cfg.mode = Mode::spiking;
     SpikingCircuit c(cfg, 2);
@@ -315,7 +316,7 @@ TEST_CASE("task 1 full, spiking: MSE <= 35 % of initial and below output-only", 
 
 TEST_CASE("task 1 full, spiking, lateral nudge: MSE <= 35 % of initial and below output-only", "[.][long]") {
     // Seed 1: 0.283 = 25 % of initial, output-only 0.528 (lambda 0.3 with eta_hidden x 3: the
-    // lateral nudge's spike noise biases the hidden rule by lambda^2, README "Spiking mode").
+    // lateral nudge's spike noise biases the hidden rule by lambda^2, docs/results.md, "What limits the spiking mode").
     CircuitConfig c = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\nnudge = 'lateral'\n"
                             "lambda = 0.3\neta_hidden = 6e-3\n");
     c.control_frozen = false;
