@@ -19,8 +19,6 @@
 
 namespace settle {
 
-std::vector<std::string> known_models() { return {"poisson_source", "spike_train_source", "urbanczik_senn"}; }
-
 namespace {
 
 // Runs a model constructor, turning its std::invalid_argument into a ConfigError on `key`.
@@ -109,88 +107,119 @@ std::shared_ptr<const ConductanceSignal> read_conductance(ConfigTable& pop, cons
     return signal;
 }
 
+// One reader per model: it reads the model's keys from its [[population]] table (the defaults
+// are the fallbacks written here or in the model's presets) and builds the population.
+std::unique_ptr<Population> build_poisson_source(ConfigTable& t, const std::string& name, std::int64_t size_i) {
+    std::unique_ptr<Population> pop;
+    if (size_i <= 0) t.fail("size", "required, must be >= 1");
+    const auto size = static_cast<std::size_t>(size_i);
+    if (auto rate = t.table("rate")) {
+        PoissonSource::Sinusoid s;
+        s.mean_hz = rate->require_double("mean_hz");
+        s.amplitude_hz = rate->get_double("amplitude_hz", 0.0);
+        s.period_ms = require_positive(*rate, "period_ms", rate->require_double("period_ms"));
+        s.phase_rad = rate->get_double("phase_rad", 0.0);
+        rate->finish();
+        pop = guarded(*rate, "mean_hz", [&] { return PoissonSource::sinusoidal(name, size, s); });
+    } else if (auto sched = t.table("schedule")) {
+        const auto times = sched->get_double_array("times_ms");
+        auto rates = read_matrix(*sched, "rates_hz");
+        const double max_rate = sched->get_double("max_rate_hz", 0.0);
+        sched->finish();
+        if (times.size() != rates.size()) sched->fail("rates_hz", "needs one row per time in times_ms");
+        double bound = max_rate;
+        for (const auto& r : rates)
+            for (double x : r) bound = std::max(bound, x);
+        pop = guarded(*sched, "rates_hz", [&] { return PoissonSource::piecewise(name, size, times, rates, bound > 0 ? bound : 1.0); });
+    } else {
+        std::vector<double> rates = t.get_double_array("rates_hz");
+        if (rates.empty()) rates.push_back(t.require_double("rate_hz"));
+        for (double r : rates)
+            if (!(r >= 0.0)) t.fail(t.has("rates_hz") ? "rates_hz" : "rate_hz", "must be >= 0, got " + std::to_string(r));
+        pop = guarded(t, "rates_hz", [&] { return PoissonSource::constant(name, size, rates); });
+    }
+    return pop;
+}
+
+std::unique_ptr<Population> build_spike_train_source(ConfigTable& t, const std::string& name, std::int64_t size_i) {
+    std::unique_ptr<Population> pop;
+    SpikeRepetition rep;
+    if (auto r = t.table("repeat")) {
+        rep.start_ms = r->get_double("start_ms", 0.0);
+        rep.period_ms = require_positive(*r, "period_ms", r->require_double("period_ms"));
+        const auto count = r->get_int("count", 1);
+        if (count < 1) r->fail("count", "must be >= 1, got " + std::to_string(count));
+        rep.count = static_cast<std::uint64_t>(count);
+        r->finish();
+    }
+    if (auto fp = t.table("frozen_poisson")) {
+        if (size_i <= 0) t.fail("size", "required, must be >= 1");
+        const double rate = require_non_negative(*fp, "rate_hz", fp->require_double("rate_hz"));
+        const double period = require_positive(*fp, "period_ms", fp->require_double("period_ms"));
+        fp->finish();
+        if (rep.period_ms == 0.0) rep.period_ms = period;
+        if (rep.period_ms != period) t.fail("repeat.period_ms", "must equal frozen_poisson.period_ms");
+        pop = guarded(t, "frozen_poisson", [&] { return SpikeTrainSource::frozen_poisson(name, static_cast<std::size_t>(size_i), rate, rep); });
+    } else {
+        auto times = read_matrix(t, "times_ms");
+        if (times.empty()) t.fail("times_ms", "required: one array of spike times per node");
+        if (size_i >= 0 && static_cast<std::size_t>(size_i) != times.size())
+            t.fail("size", "is " + std::to_string(size_i) + " but times_ms has " + std::to_string(times.size()) + " rows");
+        pop = guarded(t, "times_ms", [&] { return SpikeTrainSource::explicit_times(name, times, rep); });
+    }
+    return pop;
+}
+
+std::unique_ptr<Population> build_urbanczik_senn(ConfigTable& t, const std::string& name, std::int64_t size_i) {
+    std::unique_ptr<Population> pop;
+    if (size_i <= 0) t.fail("size", "required, must be >= 1");
+    const auto size = static_cast<std::size_t>(size_i);
+    const std::string preset = t.get_choice("preset", "nest", {"nest", "paper"});
+    auto params = preset == "paper" ? UrbanczikSennParameters::paper() : UrbanczikSennParameters::nest();
+    // Every parameter is read, present or not, so `settle keys` lists the preset's values as
+    // the defaults (they are written once, in the preset functions).
+    static const toml_value no_overrides = toml::table{};
+    std::optional<ConfigTable> overrides = t.table("params");
+    if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
+    for (const auto& info : UrbanczikSennParameters::table())
+        params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
+    overrides->finish();
+    try {
+        params.validate();
+    } catch (const std::invalid_argument& e) {
+        t.fail("params", e.what());
+    }
+    auto exc = read_conductance(t, "teacher_exc", size);
+    auto inh = read_conductance(t, "teacher_inh", size);
+    pop = std::make_unique<UrbanczikSennPopulation>(name, size, params, exc, inh);
+    return pop;
+}
+
+}  // namespace
+
+std::map<std::string, ModelFactory>& model_registry() {
+    static std::map<std::string, ModelFactory> registry = {
+        {"poisson_source", {"Poisson spike source: constant, sinusoidal or piecewise-constant rates", build_poisson_source}},
+        {"spike_train_source", {"explicit spike times, or a frozen Poisson pattern, optionally repeated", build_spike_train_source}},
+        {"urbanczik_senn", {"two-compartment Poisson neuron of Urbanczik & Senn (2014), NEST's pp_cond_exp_mc_urbanczik", build_urbanczik_senn}},
+    };
+    return registry;
+}
+
+std::vector<std::string> known_models() {
+    std::vector<std::string> names;
+    for (const auto& [name, factory] : model_registry()) names.push_back(name);
+    return names;
+}
+
+namespace {
+
 std::unique_ptr<Population> read_population(ConfigTable& t) {
     const std::string name = t.require_string("name");
     if (name.empty() || name.find('/') != std::string::npos) t.fail("name", "must be non-empty and contain no '/'");
     const std::string model = t.get_choice("model", "", known_models());
     const auto size_i = t.get_int("size", -1);
-    std::unique_ptr<Population> pop;
-
-    if (model == "poisson_source") {
-        if (size_i <= 0) t.fail("size", "required, must be >= 1");
-        const auto size = static_cast<std::size_t>(size_i);
-        if (auto rate = t.table("rate")) {
-            PoissonSource::Sinusoid s;
-            s.mean_hz = rate->require_double("mean_hz");
-            s.amplitude_hz = rate->get_double("amplitude_hz", 0.0);
-            s.period_ms = require_positive(*rate, "period_ms", rate->require_double("period_ms"));
-            s.phase_rad = rate->get_double("phase_rad", 0.0);
-            rate->finish();
-            pop = guarded(*rate, "mean_hz", [&] { return PoissonSource::sinusoidal(name, size, s); });
-        } else if (auto sched = t.table("schedule")) {
-            const auto times = sched->get_double_array("times_ms");
-            auto rates = read_matrix(*sched, "rates_hz");
-            const double max_rate = sched->get_double("max_rate_hz", 0.0);
-            sched->finish();
-            if (times.size() != rates.size()) sched->fail("rates_hz", "needs one row per time in times_ms");
-            double bound = max_rate;
-            for (const auto& r : rates)
-                for (double x : r) bound = std::max(bound, x);
-            pop = guarded(*sched, "rates_hz", [&] { return PoissonSource::piecewise(name, size, times, rates, bound > 0 ? bound : 1.0); });
-        } else {
-            std::vector<double> rates = t.get_double_array("rates_hz");
-            if (rates.empty()) rates.push_back(t.require_double("rate_hz"));
-            for (double r : rates)
-                if (!(r >= 0.0)) t.fail(t.has("rates_hz") ? "rates_hz" : "rate_hz", "must be >= 0, got " + std::to_string(r));
-            pop = guarded(t, "rates_hz", [&] { return PoissonSource::constant(name, size, rates); });
-        }
-    } else if (model == "spike_train_source") {
-        SpikeRepetition rep;
-        if (auto r = t.table("repeat")) {
-            rep.start_ms = r->get_double("start_ms", 0.0);
-            rep.period_ms = require_positive(*r, "period_ms", r->require_double("period_ms"));
-            const auto count = r->get_int("count", 1);
-            if (count < 1) r->fail("count", "must be >= 1, got " + std::to_string(count));
-            rep.count = static_cast<std::uint64_t>(count);
-            r->finish();
-        }
-        if (auto fp = t.table("frozen_poisson")) {
-            if (size_i <= 0) t.fail("size", "required, must be >= 1");
-            const double rate = require_non_negative(*fp, "rate_hz", fp->require_double("rate_hz"));
-            const double period = require_positive(*fp, "period_ms", fp->require_double("period_ms"));
-            fp->finish();
-            if (rep.period_ms == 0.0) rep.period_ms = period;
-            if (rep.period_ms != period) t.fail("repeat.period_ms", "must equal frozen_poisson.period_ms");
-            pop = guarded(t, "frozen_poisson", [&] { return SpikeTrainSource::frozen_poisson(name, static_cast<std::size_t>(size_i), rate, rep); });
-        } else {
-            auto times = read_matrix(t, "times_ms");
-            if (times.empty()) t.fail("times_ms", "required: one array of spike times per node");
-            if (size_i >= 0 && static_cast<std::size_t>(size_i) != times.size())
-                t.fail("size", "is " + std::to_string(size_i) + " but times_ms has " + std::to_string(times.size()) + " rows");
-            pop = guarded(t, "times_ms", [&] { return SpikeTrainSource::explicit_times(name, times, rep); });
-        }
-    } else if (model == "urbanczik_senn") {
-        if (size_i <= 0) t.fail("size", "required, must be >= 1");
-        const auto size = static_cast<std::size_t>(size_i);
-        const std::string preset = t.get_choice("preset", "nest", {"nest", "paper"});
-        auto params = preset == "paper" ? UrbanczikSennParameters::paper() : UrbanczikSennParameters::nest();
-        // Every parameter is read, present or not, so `settle keys` lists the preset's values as
-        // the defaults (they are written once, in the preset functions).
-        static const toml_value no_overrides = toml::table{};
-        std::optional<ConfigTable> overrides = t.table("params");
-        if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
-        for (const auto& info : UrbanczikSennParameters::table())
-            params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
-        overrides->finish();
-        try {
-            params.validate();
-        } catch (const std::invalid_argument& e) {
-            t.fail("params", e.what());
-        }
-        auto exc = read_conductance(t, "teacher_exc", size);
-        auto inh = read_conductance(t, "teacher_inh", size);
-        pop = std::make_unique<UrbanczikSennPopulation>(name, size, params, exc, inh);
-    }
+    std::unique_ptr<Population> pop = model_registry().at(model).build(t, name, size_i);
     t.finish();
     return pop;
 }
@@ -239,57 +268,84 @@ ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
 }
 
 // [[projection]] plasticity = { rule = ..., ... } (docs/config.md, "Plasticity").
+// One reader per rule: its keys, with the defaults of the rule's parameter struct.
+std::unique_ptr<PlasticityRule> build_dendritic_prediction(ConfigTable& t, [[maybe_unused]] Population& target, [[maybe_unused]] const std::string& receptor) {
+    std::unique_ptr<PlasticityRule> out;
+    auto* neuron = dynamic_cast<UrbanczikSennPopulation*>(&target);
+    if (!neuron) t.fail("rule", "dendritic_prediction needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
+    if (receptor != "dendrite") t.fail("rule", "dendritic_prediction needs receptor = \"dendrite\", got \"" + receptor + "\"");
+    DendriticPredictionParameters p;
+    p.eta = t.get_double("eta", p.eta);
+    p.tau_Delta = t.get_double("tau_Delta", p.tau_Delta);
+    p.w_min = t.get_double("w_min", p.w_min);
+    p.w_max = t.get_double("w_max", p.w_max);
+    p.nest_convention = t.get_choice("convention", "nest", {"nest", "plain"}) == "nest";
+    p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
+    try {
+        p.validate(neuron->parameters().tau_L());
+    } catch (const std::invalid_argument& e) {
+        t.fail("rule", e.what());
+    }
+    out = std::make_unique<DendriticPredictionRule>(p);
+    return out;
+}
+
+std::unique_ptr<PlasticityRule> build_pre_post_derivative(ConfigTable& t, [[maybe_unused]] Population& target, [[maybe_unused]] const std::string& receptor) {
+    std::unique_ptr<PlasticityRule> out;
+    PrePostDerivativeParameters p;
+    p.eta = t.get_double("eta", p.eta);
+    p.pre = t.get_choice("pre", "trace", {"spikes", "trace"}) == "spikes" ? PrePostDerivativeParameters::Pre::spikes
+                                                                         : PrePostDerivativeParameters::Pre::trace;
+    p.post = t.get_choice("post", "trace", {"rate", "trace"}) == "rate" ? PrePostDerivativeParameters::Post::rate
+                                                                      : PrePostDerivativeParameters::Post::trace;
+    p.tau_pre = t.get_double("tau_pre", p.tau_pre);
+    p.tau_post = t.get_double("tau_post", p.tau_post);
+    p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
+    p.w_min = t.get_double("w_min", p.w_min);
+    p.w_max = t.get_double("w_max", p.w_max);
+    if (p.post == PrePostDerivativeParameters::Post::rate && !dynamic_cast<UrbanczikSennPopulation*>(&target))
+        t.fail("post", "post = \"rate\" needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
+    out = guarded(t, "rule", [&] { return std::make_unique<PrePostDerivativeRule>(p); });
+    return out;
+}
+
+std::unique_ptr<PlasticityRule> build_pair_stdp(ConfigTable& t, [[maybe_unused]] Population& target, [[maybe_unused]] const std::string& receptor) {
+    std::unique_ptr<PlasticityRule> out;
+    PairStdpParameters p;
+    p.eta = t.get_double("eta", p.eta);
+    p.A_plus = t.get_double("A_plus", p.A_plus);
+    p.A_minus = t.get_double("A_minus", p.A_minus);
+    p.tau_plus = t.get_double("tau_plus", p.tau_plus);
+    p.tau_minus = t.get_double("tau_minus", p.tau_minus);
+    p.w_min = t.get_double("w_min", p.w_min);
+    p.w_max = t.get_double("w_max", p.w_max);
+    p.multiplicative = t.get_choice("weight_dependence", "additive", {"additive", "multiplicative"}) == "multiplicative";
+    p.nearest = t.get_choice("pairing", "all_to_all", {"all_to_all", "nearest"}) == "nearest";
+    out = guarded(t, "rule", [&] { return std::make_unique<PairStdpRule>(p); });
+    return out;
+}
+
+}  // namespace
+
+std::map<std::string, RuleFactory>& rule_registry() {
+    static std::map<std::string, RuleFactory> registry = {
+        {"dendritic_prediction", {"Urbanczik & Senn (2014) dendritic prediction rule", build_dendritic_prediction}},
+        {"pre_post_derivative", {"STDP as pre x d/dt post (Hinton 2007; Bengio et al. 2015)", build_pre_post_derivative}},
+        {"pair_stdp", {"pair-based STDP, additive or multiplicative", build_pair_stdp}},
+    };
+    return registry;
+}
+
+namespace {
+
 std::unique_ptr<PlasticityRule> read_plasticity(ConfigTable& proj, Population& target, const std::string& receptor) {
     auto table = proj.table("plasticity");
     if (!table) return nullptr;
     ConfigTable& t = *table;
-    const std::string rule = t.get_choice("rule", "", {"dendritic_prediction", "pre_post_derivative", "pair_stdp"});
-    std::unique_ptr<PlasticityRule> out;
-    if (rule == "dendritic_prediction") {
-        auto* neuron = dynamic_cast<UrbanczikSennPopulation*>(&target);
-        if (!neuron) t.fail("rule", "dendritic_prediction needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
-        if (receptor != "dendrite") t.fail("rule", "dendritic_prediction needs receptor = \"dendrite\", got \"" + receptor + "\"");
-        DendriticPredictionParameters p;
-        p.eta = t.get_double("eta", p.eta);
-        p.tau_Delta = t.get_double("tau_Delta", p.tau_Delta);
-        p.w_min = t.get_double("w_min", p.w_min);
-        p.w_max = t.get_double("w_max", p.w_max);
-        p.nest_convention = t.get_choice("convention", "nest", {"nest", "plain"}) == "nest";
-        p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
-        try {
-            p.validate(neuron->parameters().tau_L());
-        } catch (const std::invalid_argument& e) {
-            t.fail("rule", e.what());
-        }
-        out = std::make_unique<DendriticPredictionRule>(p);
-    } else if (rule == "pre_post_derivative") {
-        PrePostDerivativeParameters p;
-        p.eta = t.get_double("eta", p.eta);
-        p.pre = t.get_choice("pre", "trace", {"spikes", "trace"}) == "spikes" ? PrePostDerivativeParameters::Pre::spikes
-                                                                             : PrePostDerivativeParameters::Pre::trace;
-        p.post = t.get_choice("post", "trace", {"rate", "trace"}) == "rate" ? PrePostDerivativeParameters::Post::rate
-                                                                          : PrePostDerivativeParameters::Post::trace;
-        p.tau_pre = t.get_double("tau_pre", p.tau_pre);
-        p.tau_post = t.get_double("tau_post", p.tau_post);
-        p.quad_rel_tol = t.get_double("quad_rel_tol", p.quad_rel_tol);
-        p.w_min = t.get_double("w_min", p.w_min);
-        p.w_max = t.get_double("w_max", p.w_max);
-        if (p.post == PrePostDerivativeParameters::Post::rate && !dynamic_cast<UrbanczikSennPopulation*>(&target))
-            t.fail("post", "post = \"rate\" needs an urbanczik_senn target, '" + target.name() + "' is " + target.model());
-        out = guarded(t, "rule", [&] { return std::make_unique<PrePostDerivativeRule>(p); });
-    } else {
-        PairStdpParameters p;
-        p.eta = t.get_double("eta", p.eta);
-        p.A_plus = t.get_double("A_plus", p.A_plus);
-        p.A_minus = t.get_double("A_minus", p.A_minus);
-        p.tau_plus = t.get_double("tau_plus", p.tau_plus);
-        p.tau_minus = t.get_double("tau_minus", p.tau_minus);
-        p.w_min = t.get_double("w_min", p.w_min);
-        p.w_max = t.get_double("w_max", p.w_max);
-        p.multiplicative = t.get_choice("weight_dependence", "additive", {"additive", "multiplicative"}) == "multiplicative";
-        p.nearest = t.get_choice("pairing", "all_to_all", {"all_to_all", "nearest"}) == "nearest";
-        out = guarded(t, "rule", [&] { return std::make_unique<PairStdpRule>(p); });
-    }
+    std::vector<std::string> rules;
+    for (const auto& [name, factory] : rule_registry()) rules.push_back(name);
+    const std::string rule = t.get_choice("rule", "", rules);
+    std::unique_ptr<PlasticityRule> out = rule_registry().at(rule).build(t, target, receptor);
     t.finish();
     return out;
 }

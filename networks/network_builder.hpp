@@ -1,6 +1,9 @@
 #pragma once
 // Builds a Network and its recording plan from a configuration table (docs/config.md).
 // All validation happens here, before any file is created: a config that builds runs.
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +29,23 @@ struct BuiltNetwork {
 // Reads [simulation], [[population]], [[projection]] and [record] from `root` (which must
 // still be finish()ed by the caller, who owns the other top-level keys).
 BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed);
+
+// The registries: a model or rule name in a config -> the function that reads its keys and builds
+// it. A new model or rule is one entry (docs/architecture.md, "Adding a neuron model"); tests may
+// add entries of their own.
+struct ModelFactory {
+    std::string summary;
+    // Reads the model's keys from its [[population]] table `t` (the population's `name` and `size`,
+    // -1 when absent, are already read) and returns the population. Bad values: t.fail(key, why).
+    std::function<std::unique_ptr<Population>(ConfigTable& t, const std::string& name, std::int64_t size)> build;
+};
+struct RuleFactory {
+    std::string summary;
+    // Reads the rule's keys from a projection's `plasticity` table `t` (its `rule` already read).
+    std::function<std::unique_ptr<PlasticityRule>(ConfigTable& t, Population& target, const std::string& receptor)> build;
+};
+std::map<std::string, ModelFactory>& model_registry();
+std::map<std::string, RuleFactory>& rule_registry();
 
 // Names of the models build_network knows, for docs and error messages.
 std::vector<std::string> known_models();
