@@ -172,3 +172,55 @@ def test_neuron_parameter_table_matches_the_presets(settle, tmp_path, preset, co
             checked += 1
     params = [k for k in records if k.startswith("population.n.params.")]
     assert checked == len(params), f"{len(params)} parameters in the code, {checked} in the docs' table"
+
+
+RULE_NETWORK = """
+[simulation]
+duration_ms = 10.0
+[[population]]
+name = "pre"
+model = "poisson_source"
+size = 1
+rate_hz = 1.0
+[[population]]
+name = "post"
+model = "urbanczik_senn"
+size = 1
+[[projection]]
+source = "pre"
+target = "post"
+receptor = "dendrite"
+weight = 1.0
+plasticity = {{ rule = "{rule}" }}
+"""
+
+
+def rule_tables():
+    """{rule: [(key, default text, line)]} from the `### rule = "..."` tables of docs/config.md."""
+    tables, rule = {}, None
+    for number, line in enumerate(DOC.read_text().splitlines(), 1):
+        heading = re.match(r'^### `rule = "([a-z_]+)"`', line)
+        if heading:
+            rule = heading.group(1)
+            tables[rule] = []
+        elif line.startswith("#"):
+            rule = None
+        elif rule and line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            for key in re.findall(r"`([A-Za-z_]+)`", cells[0]):
+                tables[rule].append((key, cells[2], number))
+    return tables
+
+
+def test_every_rule_default_is_the_codes(settle, tmp_path):
+    tables = rule_tables()
+    assert set(tables) == {"dendritic_prediction", "pre_post_derivative", "pair_stdp"}
+    for rule, rows in tables.items():
+        records = keys_of(settle, tmp_path, RULE_NETWORK.format(rule=rule), [])
+        prefix = "projection.pre->post.plasticity."
+        code_keys = {k[len(prefix):]: r for k, r in records.items() if k.startswith(prefix) and k != prefix + "rule"}
+        assert {key for key, _, _ in rows} == set(code_keys), f"{rule}: docs and code list different keys"
+        for key, text, line in rows:
+            code = code_keys[key]["default"]
+            assert same(parse_value(text), code_value(code)), (
+                f"docs/config.md:{line}: {rule}.{key}: docs say {text}, code says {code}")
