@@ -5,7 +5,8 @@
     rates = sa.stats.firing_rates(exc.trains(), exc.t_start, exc.t_stop)   # Hz per neuron
 
 Figures live in settle_analysis.plots (imported on demand: it loads matplotlib); the command
-line is `python3 -m settle_analysis plot FILE.h5`.
+line is `python3 -m settle_analysis plot FILE.h5`. `to_neo_spiketrains` and `to_neo_block` give
+spikes as Neo objects (they import neo when called).
 """
 
 from . import stats
@@ -22,6 +23,7 @@ from .io import (
     load_report,
     load_spikes,
 )
+from .neo_export import to_neo_block, to_neo_spiketrains
 
 __version__ = "0.1.0"
 
@@ -38,4 +40,6 @@ __all__ = [
     "load_report",
     "load_spikes",
     "stats",
+    "to_neo_block",
+    "to_neo_spiketrains",
 ]

@@ -12,12 +12,13 @@ import os
 import re
 import sys
 import warnings
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from . import plots  # noqa: E402  (after choosing the backend)
+from . import plots, timing  # noqa: E402  (after choosing the backend)
 from .io import SettleAnalysisError, SettleFile  # noqa: E402
 from .report import FigureFiles, summarize, write_index  # noqa: E402
 
@@ -25,7 +26,11 @@ PROG = "settle-analysis"
 # What `plot --what` accepts, in the order figures are written.
 FIGURE_KINDS = ("prediction", "raster", "circuit", "traces", "weights", "learning", "stdp", "angles")
 TRACE_NODES = 8
-TRACE_SAMPLES = 4000
+TRACE_SAMPLES = 10_000
+# Samples read for the whole-run strip of a trace figure (its min-to-max band).
+OVERVIEW_SAMPLES = 40_000
+# Populations up to this size also get a raster folded by the pattern (one row per repetition).
+REPETITION_RASTER_NODES = 4
 WEIGHT_SAMPLES = 2000
 # Weight samples read at most (rows x synapses), to bound memory for large projections.
 WEIGHT_VALUES_BUDGET = 20_000_000
@@ -70,27 +75,102 @@ MISSING = {
 }
 
 
+@dataclass
+class _TimeCourse:
+    """The time structure the figures follow: the run, its pattern and teacher, the detail window."""
+
+    span: tuple[float, float]
+    pattern: timing.Pattern | None
+    spans: list[tuple[float, float]]
+    user_window: tuple[float | None, float | None]
+
+    def window(self, span: tuple[float, float]) -> tuple[float, float]:
+        """The detail window within `span`: --t-start/--t-stop when given, else chosen by timing."""
+        start, stop = self.user_window
+        if start is not None or stop is not None:
+            return (span[0] if start is None else start), (span[1] if stop is None else stop)
+        return timing.detail_window(span, self.pattern)
+
+    def describe(self, window: tuple[float, float]) -> str:
+        """Caption of a detail window: its span and, for a pattern, the repetitions it shows."""
+        text = f"{window[0]:g}\N{EN DASH}{window[1]:g} ms"
+        if self.pattern is not None:
+            n = (window[1] - window[0]) / self.pattern.period_ms
+            if abs(n - round(n)) < 1e-6 and round(n) >= 1:
+                text += f" ({round(n)} repetitions of the {self.pattern.period_ms:g} ms pattern)"
+        return text
+
+
+def _time_course(f: SettleFile, args) -> _TimeCourse:
+    config = f.metadata.config_table()
+    run = f.run_window()
+    return _TimeCourse(run, timing.find_pattern(config), timing.teacher_spans(config, run),
+                       (getattr(args, "t_start", None), getattr(args, "t_stop", None)))
+
+
+def _unrecorded(f: SettleFile) -> list[str]:
+    """Populations that spiked in the run (settle's spike counts) but whose spikes are not stored."""
+    return [p for p, n in f.metadata.spike_counts.items() if n > 0 and p not in f.spike_populations]
+
+
 def _figures(f: SettleFile, kind: str, args):
     """Yields (file stem, title, Figure) for one kind of figure."""
     window = dict(t_start=args.t_start, t_stop=args.t_stop)
     if kind == "raster":
-        spikes = [f.spikes(p, **window) for p in f.spike_populations]
-        yield "raster", "Spike raster and population rates", plots.raster(spikes)
+        course = _time_course(f, args)
+        span = course.span
+        detail = course.window(span)
+        user = args.t_start is not None or args.t_stop is not None
+        # The overview needs every spike of the run; a user's window alone needs only its own.
+        overview = span if timing.wants_overview(detail, span) else None
+        spikes = [f.spikes(p) if overview else f.spikes(p, **window) for p in f.spike_populations]
+        caption = f"spikes, {course.describe(detail)}"
+        missing = _unrecorded(f)
+        if missing:
+            caption += f"; spikes of {', '.join(missing)} not recorded"
+        boundaries = course.pattern.boundaries(*detail) if course.pattern else ()
+        yield "raster", "Spike raster and population rates", plots.raster(
+            spikes, t_start=detail[0] if (overview or user) else None, t_stop=detail[1] if (overview or user) else None,
+            overview=overview, boundaries=boundaries, spans=course.spans, title=caption)
+        pattern = course.pattern
+        if pattern is not None and pattern.start_ms is not None:
+            end = span[1] if pattern.stop_ms is None else min(span[1], pattern.stop_ms)
+            repetitions = pattern.repetitions(pattern.start_ms, end)
+            for s in spikes:
+                if 0 < s.n_nodes <= REPETITION_RASTER_NODES and repetitions >= 3 and len(s):
+                    if overview is None and user:
+                        s = f.spikes(s.population)
+                    yield (f"repetitions_{s.population}", f"Spikes of {s.population} in each pattern repetition",
+                           plots.raster_by_repetition(s, pattern.period_ms, pattern.start_ms, repetitions,
+                                                      spans=course.spans))
     elif kind == "circuit":
         onset = float(f.metrics()["circuit_teacher_onsets_ms"][-1])
         spikes = [f.spikes(p) for p in f.spike_populations]
         yield ("circuit_raster", "Circuit raster around the last recorded teacher onset",
                plots.circuit_raster(spikes, f.metadata.summary["layers"], onset))
     elif kind == "traces":
+        course = _time_course(f, args)
         for name in f.report_names:
             layout = f.report_layout(name)
-            if layout.is_weight:
+            if layout.is_weight or layout.n_times == 0:
                 continue
             nodes = list(dict.fromkeys(layout.node_ids.tolist()))[:TRACE_NODES]
-            report = f.report(name, node_ids=nodes, max_samples=TRACE_SAMPLES, **window)
+            end = layout.start + layout.n_times * layout.dt  # just past the last sample
+            span = (layout.start, min(end, course.span[1]) if course.span[1] > layout.start else end)
+            detail = course.window(span)
+            report = f.report(name, node_ids=nodes, max_samples=TRACE_SAMPLES, t_start=detail[0], t_stop=detail[1])
             if report.times.size == 0:  # nothing sampled yet, or nothing in the window
                 continue
-            yield f"traces_{name}", f"Sampled state: {name}", plots.potential_traces(report)
+            overview = None
+            if timing.wants_overview(detail, span):
+                element = "V_star" if "V_star" in layout.elements else layout.elements[0]
+                overview = f.report(name, node_ids=nodes[:1], elements=[element], max_samples=OVERVIEW_SAMPLES)
+            teacher = timing.teacher_potential(f, name, float(report.times[0]), float(report.times[-1]) + 1e-9,
+                                               layout.dt)
+            boundaries = course.pattern.boundaries(*detail) if course.pattern else ()
+            yield f"traces_{name}", f"Sampled state: {name}", plots.potential_traces(
+                report, overview=overview, teacher=teacher, spans=course.spans, boundaries=boundaries,
+                title=f"{name}, {course.describe(detail)}")
     elif kind == "weights":
         for name in f.report_names:
             layout = f.report_layout(name)

@@ -14,6 +14,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .io import WEIGHT_ELEMENT, Report, SettleAnalysisError, Spikes
 from .stats import BLOCK, population_rate
+from .timing import clip_spans
 
 FIGURE_FORMATS = ("png", "pdf", "svg")
 # One colour per population, in the order the populations are given.
@@ -28,6 +29,10 @@ PREDICTION_ARRAYS = ("U_M_mV", "V_star_first_repetition_mV", "V_star_last_repeti
 # A raster point covers about this many pixels; beyond (axes pixels / this) points, the raster is
 # drawn as a 2-D histogram image instead.
 PIXELS_PER_POINT = 4
+# In a raster, a population's band of rows is at least this fraction of all rows; rows at least
+# this tall (points) draw each spike as a vertical tick instead of a dot.
+MIN_BAND = 0.08
+TICK_ROW_POINTS = 6.0
 
 
 def population_colour(index: int) -> str:
@@ -45,7 +50,8 @@ def save_figure(fig: Figure, path: str | os.PathLike) -> str:
     return path
 
 
-def _raster_image(ax, spikes: Spikes, colour: str, window, offset: int, n_time_bins: int, n_rows: int):
+def _raster_image(ax, spikes: Spikes, colour: str, window, offset: float, n_time_bins: int, n_rows: int,
+                  band: float | None = None):
     """Draws one population as an image of spike counts per (time bin, group of neurons)."""
     t0, t1 = window
     counts = np.zeros(n_rows * n_time_bins, dtype=np.int64)
@@ -61,22 +67,95 @@ def _raster_image(ax, spikes: Spikes, colour: str, window, offset: int, n_time_b
     nonzero = counts[counts > 0]
     vmax = max(1.0, float(np.percentile(nonzero, 99))) if nonzero.size else 1.0
     ax.imshow(counts, origin="lower", aspect="auto", interpolation="nearest", cmap=cmap, vmin=0.5, vmax=vmax,
-              extent=(t0, t1, offset, offset + max(spikes.n_nodes, 1)), label=spikes.population)
+              extent=(t0, t1, offset, offset + (max(spikes.n_nodes, 1) if band is None else band)),
+              label=spikes.population)
+
+
+# Background of the spans in which a teacher acts, and of the detail window in an overview strip.
+TEACHER_COLOUR = "#e3f1e3"
+WINDOW_COLOUR = "#fbd35a"
+WINDOW_EDGE = "#c98a00"
+# What each state variable of settle's two-compartment neuron is, for panel captions.
+ELEMENT_DESCRIPTIONS = {"U": "somatic potential $U$", "V_w": "dendritic potential $V_w$",
+                        "V_star": "dendritic prediction $V^*_w$", "phi": r"rate $\phi(U)$"}
+# Few spikes make a ragged rate: a rate bin holds at least this many spikes on average.
+MIN_SPIKES_PER_BIN = 4
+# A repetition raster's folded rate averages groups of at least this many repetitions.
+MIN_FOLD_REPETITIONS = 5
+
+
+def _rate_bin(n_spikes: int, t0: float, t1: float, n_bins: int = 200) -> float:
+    """Rate bin (ms) for `n_spikes` in [t0, t1): 1/n_bins of the window, wider for few spikes
+    (MIN_SPIKES_PER_BIN per bin on average), at most 1/8 of the window."""
+    width = t1 - t0
+    return min(width / 8, max(width / n_bins, MIN_SPIKES_PER_BIN * width / max(n_spikes, 1)))
+
+
+def _shade(ax, spans, label: str | None = "teacher on") -> None:
+    """Light background over each (start, stop) span; the first one carries `label`."""
+    for i, (a, b) in enumerate(spans):
+        ax.axvspan(a, b, color=TEACHER_COLOUR, lw=0, zorder=0, label=label if i == 0 else None)
+
+
+def _boundaries(ax, times) -> None:
+    """Dotted vertical lines at pattern repetition starts (a LineCollection, not Lines), leaving
+    the y limits as they are: call it after the data are drawn."""
+    if len(times):
+        ylim = ax.get_ylim()
+        ax.vlines(times, 0, 1, transform=ax.get_xaxis_transform(), colors="grey", linestyles=":", lw=0.9, zorder=1)
+        ax.set_ylim(ylim)
+
+
+def _mark_window(ax, t0: float, t1: float) -> None:
+    """The detail window in an overview strip: a translucent band with an edge, over any shading."""
+    ax.axvspan(t0, t1, facecolor=to_rgba(WINDOW_COLOUR, 0.45), edgecolor=WINDOW_EDGE, lw=1.2, zorder=0.5,
+               label="shown above")
+
+
+def _time_label(t0: float, t1: float) -> str:
+    return f"{t0:g}\N{EN DASH}{t1:g} ms"
+
+
+def _overview_rates(ax, populations, span, window, spans) -> None:
+    """The overview strip: each population's rate over the whole run, the detail window marked."""
+    s0, s1 = span
+    _shade(ax, spans, label=None)
+    _mark_window(ax, *window)
+    for i, s in enumerate(populations):
+        n = int(np.count_nonzero((s.timestamps >= s0) & (s.timestamps < s1)))
+        edges, rate = population_rate(s.timestamps, max(s.n_nodes, 1), _rate_bin(n, s0, s1, 400), s0, s1)
+        ax.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=population_colour(i), lw=0.8, drawstyle="steps-mid")
+    ax.set_xlim(s0, s1)
+    ax.set_ylim(bottom=0.0)
+    ax.set_ylabel("rate (Hz)")
+    ax.set_xlabel("time (ms)")
+    ax.set_title(f"whole run ({_time_label(s0, s1)}), each population's rate; framed: the window above",
+                 fontsize="medium", loc="left")
 
 
 def raster(spikes, t_start: float | None = None, t_stop: float | None = None, rate_bin_ms: float | None = None,
-           max_points: int | None = None, figsize=(10.0, 6.0), dpi: float = 100.0) -> Figure:
+           max_points: int | None = None, figsize=None, dpi: float = 100.0, *, overview=None, boundaries=(),
+           spans=(), title: str | None = None) -> Figure:
     """Spike raster of one or more populations, stacked bottom to top in their given order and
     coloured per population, above a strip with each population's rate (Hz per neuron). Neuron i
-    of a population starting at row `offset` is drawn at height offset + i + 0.5.
+    of a population starting at row `offset` is drawn at height offset + i + 0.5; a population
+    smaller than MIN_BAND of all neurons is stretched to that height (its rows taller), so that a
+    few output neurons stay visible above many inputs.
 
     spikes: a Spikes, a list of them, or a dict name -> Spikes (e.g. from load_spikes).
     t_start, t_stop: time window (ms); default the union of the populations' windows.
-    rate_bin_ms: bin of the rate strip (ms); default 1/200 of the window.
+    rate_bin_ms: bin of the rate strip (ms); default 1/200 of the window, wider for a population
+        with few spikes in it (at least MIN_SPIKES_PER_BIN per bin on average).
     max_points: above this many spikes in the window, the raster is drawn as a 2-D histogram
         image (one pixel column per time bin, rows grouping neighbouring neurons, colour
         intensity = spike count) instead of one point per spike; default: the raster's area in
         pixels / PIXELS_PER_POINT, the point where markers would overlap anyway.
+    overview: a (start, stop) span, e.g. the whole run, wider than the window: adds a strip below
+        with each population's rate over the span and the window marked (the spikes must
+        cover the span).
+    boundaries: times of pattern repetition starts, drawn as dotted lines.
+    spans: (start, stop) spans in which a teacher acts, drawn as a light background.
+    title: text above the raster.
     """
     if isinstance(spikes, Spikes):
         populations = [spikes]
@@ -88,12 +167,25 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
     t1 = max(s.t_stop for s in populations) if t_stop is None else float(t_stop)
     if not t1 > t0:
         raise SettleAnalysisError(f"empty raster window [{t0:g}, {t1:g}) ms")
-    bin_ms = (t1 - t0) / 200 if rate_bin_ms is None else float(rate_bin_ms)
+    if overview is not None and not (overview[1] > overview[0]):
+        overview = None
 
+    if figsize is None:
+        figsize = (10.0, 7.5) if overview is not None else (10.0, 6.0)
     fig = Figure(figsize=figsize, dpi=dpi)
-    grid = fig.add_gridspec(2, 1, height_ratios=(4, 1), hspace=0.08, left=0.1, right=0.97, top=0.96, bottom=0.09)
-    ax = fig.add_subplot(grid[0])
-    ax_rate = fig.add_subplot(grid[1], sharex=ax)
+    top = 0.93 if title else 0.96
+    if overview is None:
+        grid = fig.add_gridspec(2, 1, height_ratios=(4, 1), hspace=0.08, left=0.1, right=0.97, top=top, bottom=0.09)
+        ax = fig.add_subplot(grid[0])
+        ax_rate = fig.add_subplot(grid[1], sharex=ax)
+        ax_overview = None
+    else:
+        outer = fig.add_gridspec(2, 1, height_ratios=(5, 1.1), hspace=0.32, left=0.1, right=0.97, top=top,
+                                 bottom=0.075)
+        inner = outer[0].subgridspec(2, 1, height_ratios=(4, 1), hspace=0.08)
+        ax = fig.add_subplot(inner[0])
+        ax_rate = fig.add_subplot(inner[1], sharex=ax)
+        ax_overview = fig.add_subplot(outer[1])
 
     box = ax.get_window_extent()
     in_window = [int(np.searchsorted(s.timestamps, t1) - np.searchsorted(s.timestamps, t0))
@@ -101,63 +193,215 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
                  for s in populations]
     limit = int(box.width * box.height / PIXELS_PER_POINT) if max_points is None else max_points
     as_image = sum(in_window) > limit
-    total_nodes = sum(max(s.n_nodes, 1) for s in populations)
+    sizes = [max(s.n_nodes, 1) for s in populations]
+    # Each population gets a band of rows: its size, but at least MIN_BAND of the total, so that a
+    # lone output neuron stays visible next to hundreds of inputs.
+    bands = [max(n, MIN_BAND * sum(sizes)) for n in sizes]
+    total_rows = sum(bands)
     # Points (area in pt^2) stay visible when few and do not merge into blobs when many.
     marker_area = 8.0 if 20 * sum(in_window) <= limit else 2.0
+    row_points = box.height * 72.0 / dpi / total_rows  # height of one row of the axes, in points
 
+    for a in (ax, ax_rate):
+        _shade(a, clip_spans(spans, t0, t1), label="teacher on" if a is ax_rate else None)
     offset = 0
     centres = []
     max_rate = 0.0
-    for i, s in enumerate(populations):
+    for i, (s, n_in, n_nodes, band) in enumerate(zip(populations, in_window, sizes, bands)):
         colour = population_colour(i)
-        n_nodes = max(s.n_nodes, 1)
+        row = band / n_nodes  # rows per neuron: 1 unless the band was widened
         if as_image:
-            n_rows = max(1, min(n_nodes, round(box.height * n_nodes / total_nodes)))
-            _raster_image(ax, s, colour, (t0, t1), offset, max(1, int(box.width)), n_rows)
+            n_rows = max(1, min(n_nodes, round(box.height * band / total_rows)))
+            _raster_image(ax, s, colour, (t0, t1), offset, max(1, int(box.width)), n_rows, band)
         else:
             keep = (s.timestamps >= t0) & (s.timestamps < t1)
-            ax.scatter(s.timestamps[keep], s.node_ids[keep] + (offset + 0.5), s=marker_area, color=colour, linewidths=0,
-                       rasterized=True, label=s.population)
+            y = offset + (s.node_ids[keep] + 0.5) * row
+            if row * row_points >= TICK_ROW_POINTS:  # tall rows: a vertical tick per spike
+                ax.scatter(s.timestamps[keep], y, s=(0.7 * row * row_points) ** 2, color=colour, marker="|",
+                           linewidths=1.5, rasterized=True, label=s.population)
+            else:
+                ax.scatter(s.timestamps[keep], y, s=marker_area, color=colour, linewidths=0, rasterized=True,
+                           label=s.population)
+        bin_ms = _rate_bin(n_in, t0, t1) if rate_bin_ms is None else float(rate_bin_ms)
         edges, rate = population_rate(s.timestamps, n_nodes, bin_ms, t0, t1)
         max_rate = max(max_rate, float(rate.max()))
-        ax_rate.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=colour, lw=1.0, label=s.population)
-        centres.append(offset + n_nodes / 2)
-        offset += n_nodes
+        ax_rate.plot(0.5 * (edges[:-1] + edges[1:]), rate, color=colour, lw=1.0, drawstyle="steps-mid",
+                     label=s.population)
+        centres.append(offset + band / 2)
+        offset += band
         if i + 1 < len(populations):
             ax.axhline(offset, color="lightgrey", lw=0.8)
 
     ax.set_xlim(t0, t1)
-    ax.set_ylim(0, total_nodes)
+    ax.set_ylim(0, total_rows)
     ax.set_yticks(centres, [s.population for s in populations])
     ax.set_ylabel("neuron")
     ax.tick_params(labelbottom=False)
+    if title:
+        ax.set_title(title, fontsize="medium")
     ax_rate.set_xlabel("time (ms)")
     ax_rate.set_ylabel("rate (Hz)")
     ax_rate.set_ylim(0.0, 1.15 * max_rate if max_rate > 0 else 1.0)
-    if len(populations) > 1:
-        ax_rate.legend(loc="upper right", fontsize="small", ncols=min(len(populations), 5), frameon=False)
+    for a in (ax, ax_rate):
+        _boundaries(a, boundaries)
+    if len(populations) > 1 or clip_spans(spans, t0, t1):
+        ax_rate.legend(loc="upper right", fontsize="small", ncols=min(len(populations) + 1, 5), frameon=False)
+    if ax_overview is not None:
+        _overview_rates(ax_overview, populations, overview, (t0, t1), spans)
     return fig
 
 
+def _fold_groups(taught: np.ndarray) -> list[tuple[str, np.ndarray]]:
+    """Repetitions split by the teacher: before its first, with it, after its last, between."""
+    if not taught.any():
+        return [("all repetitions", np.ones_like(taught))]
+    index = np.arange(taught.size)
+    first, last = index[taught][0], index[taught][-1]
+    return [("before teacher", index < first), ("teacher on", taught), ("after teacher", index > last),
+            ("teacher off between", ~taught & (index > first) & (index < last))]
+
+
+def raster_by_repetition(spikes: Spikes, period_ms: float, start_ms: float, repetitions: int, spans=(),
+                         figsize=(10.0, 7.0), dpi: float = 100.0) -> Figure:
+    """The spikes of a few neurons folded by a repeated pattern: one row per repetition k (spikes
+    in [start + k period, start + (k + 1) period)), numbered from 1 at the bottom, x the time
+    within the pattern. Repetitions inside a teacher span (`spans`) are shaded. Below, the rate
+    against time in the pattern, averaged separately over the repetitions before, with and after
+    the teacher (groups of at least MIN_FOLD_REPETITIONS). Neurons' blocks of rows are stacked."""
+    if not period_ms > 0 or repetitions < 1:
+        raise SettleAnalysisError("a repetition raster needs a pattern period and at least one repetition")
+    n_nodes = max(spikes.n_nodes, 1)
+    ts, ids = spikes.timestamps, spikes.node_ids
+    rep = np.floor((ts - start_ms) / period_ms + 1e-9).astype(np.int64)
+    keep = (rep >= 0) & (rep < repetitions)
+    ts, ids, rep = ts[keep], ids[keep], rep[keep]
+    phase = ts - (start_ms + rep * period_ms)
+    starts = start_ms + period_ms * np.arange(repetitions)
+    taught = np.array([any(a <= s + 1e-9 and s + period_ms <= b + 1e-9 for a, b in spans) for s in starts])
+
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    ax, ax_rate = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
+    rows = ids * repetitions + rep + 1
+    for k in np.flatnonzero(np.diff(np.concatenate([[0], taught.astype(int)])) == 1):
+        stop = k + int(np.argmin(np.append(taught[k:], False)))  # taught repetitions k .. stop - 1
+        for n in range(n_nodes):
+            label = f"teacher on (repetitions {k + 1}\N{EN DASH}{stop})" if n == 0 and not ax.patches else None
+            ax.axhspan(n * repetitions + k + 0.5, n * repetitions + stop + 0.5, color=TEACHER_COLOUR, lw=0, zorder=0,
+                       label=label)
+    row_points = ax.get_window_extent().height * 72.0 / dpi / (n_nodes * repetitions)
+    ax.scatter(phase, rows, s=float(np.clip(0.9 * row_points, 2.0, 10.0)) ** 2, marker="|",
+               color=population_colour(0), linewidths=1.0, rasterized=True)
+    for n in range(1, n_nodes):
+        ax.axhline(n * repetitions + 0.5, color="grey", lw=0.8)
+    ax.set_ylim(0.5, n_nodes * repetitions + 0.5)
+    ax.set_xlim(0.0, period_ms)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if n_nodes == 1:
+        ax.set_ylabel("repetition")
+    else:
+        ax.set_ylabel("repetition, per node (node 0 at the bottom)")
+    ax.set_title(f"{spikes.population}: spikes in each of {repetitions} repetitions of the {period_ms:g} ms pattern "
+                 "(first at the bottom)", fontsize="medium")
+    ax.tick_params(labelbottom=False)
+    if taught.any():
+        ax.legend(loc="upper right", fontsize="small", frameon=True, framealpha=0.9)
+
+    colours = {"before teacher": "C1", "teacher on": "C2", "after teacher": "C0", "teacher off between": "C7",
+               "all repetitions": "C0"}
+    for label, which in _fold_groups(taught):
+        if which.sum() < MIN_FOLD_REPETITIONS:
+            continue
+        phases = phase[which[rep]]
+        n_bins = int(np.clip(phases.size // (2 * MIN_SPIKES_PER_BIN), 5, 50))
+        edges = np.linspace(0.0, period_ms, n_bins + 1)
+        rate = np.histogram(phases, edges)[0] / (which.sum() * n_nodes * (period_ms / n_bins) / 1000.0)
+        ax_rate.stairs(rate, edges, color=colours[label], lw=1.2, label=f"{label} ({which.sum()} repetitions)")
+    ax_rate.set_xlabel("time in pattern (ms)")
+    ax_rate.set_ylabel("rate (Hz)")
+    ax_rate.set_ylim(bottom=0.0)
+    ax_rate.set_title("rate by time in the pattern", fontsize="medium", loc="left")
+    if ax_rate.patches:
+        ax_rate.legend(loc="upper right", fontsize="small", frameon=False, ncols=2)
+    return fig
+
+
+def _envelope(times: np.ndarray, values: np.ndarray, n_bins: int):
+    """(bin centres, min, max) of `values` in n_bins equal groups of samples; the samples themselves
+    when there are fewer."""
+    if times.size <= 2 * n_bins:
+        return times, values, values
+    starts = np.linspace(0, times.size, n_bins + 1).astype(np.int64)[:-1]  # every sample in some group
+    t = np.add.reduceat(times, starts) / np.diff(np.append(starts, times.size))
+    return t, np.minimum.reduceat(values, starts), np.maximum.reduceat(values, starts)
+
+
+def _element_label(element: str, unit: str) -> str:
+    return f"{element} ({unit})" if unit else element
+
+
 def potential_traces(report: Report, node_ids=None, elements=None, max_nodes: int = 8,
-                     figsize=(10.0, 6.0), dpi: float = 100.0) -> Figure:
+                     figsize=None, dpi: float = 100.0, *, overview: Report | None = None, teacher=None,
+                     spans=(), boundaries=(), title: str | None = None) -> Figure:
     """Sampled state of a few nodes against time: one panel per element (U, V_w, ...), one line
-    per node. node_ids default to the first `max_nodes` nodes of the report; elements to all."""
+    per node. node_ids default to the first `max_nodes` nodes of the report; elements to all.
+
+    overview: the same report over a longer span (e.g. the whole run, with max_samples): adds a
+        strip with the range (min to max) of one element (V_star if it has it, else its first)
+        of the first node, the window of `report` marked.
+    teacher: (times, values) of the teacher-matched potential U_M (mV), drawn on the V_star
+        panel (else the U panel) as a black line; NaN where no teacher acts.
+    spans, boundaries: teacher spans (light background) and pattern repetition starts (dotted).
+    """
     elements = report.elements if elements is None else list(elements)
     if not elements or report.values.shape[0] == 0:
         raise SettleAnalysisError(f"report '{report.name}' has no samples to plot")
     nodes = list(dict.fromkeys(report.node_ids.tolist()))[:max_nodes] if node_ids is None else list(node_ids)
+    if figsize is None:
+        figsize = (10.0, min(9.0, 1.6 + 2.2 * len(elements) + (1.8 if overview is not None else 0.0)))
     fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    axes = fig.subplots(len(elements), 1, sharex=True, squeeze=False)[:, 0]
+    n_rows = len(elements) + (overview is not None)
+    ratios = [1.0] * len(elements) + ([0.55] if overview is not None else [])
+    grid = fig.add_gridspec(n_rows, 1, height_ratios=ratios)
+    axes = [fig.add_subplot(grid[0])]
+    axes += [fig.add_subplot(grid[i], sharex=axes[0]) for i in range(1, len(elements))]
+    t0, t1 = float(report.times[0]), float(report.times[-1])
+    teacher_element = next((e for e in ("V_star", "U") if e in elements), None)
     for ax, element in zip(axes, elements):
+        _shade(ax, clip_spans(spans, t0, t1), label=None)
         for i, node in enumerate(nodes):
             ax.plot(report.times, report.column(node, element), color=f"C{i % 10}", lw=1.0, label=f"node {node}")
-        unit = report.unit(element)
-        ax.set_ylabel(f"{element} ({unit})" if unit else element)
-    axes[0].set_title(f"{report.name}")
-    if len(nodes) > 1:
-        axes[0].legend(loc="upper right", fontsize="small", ncols=min(len(nodes), 4), frameon=False)
+        if teacher is not None and element == teacher_element and np.isfinite(teacher[1]).any():
+            ax.plot(teacher[0], teacher[1], color="black", lw=1.3, label="teacher $U_M$")
+        _boundaries(ax, boundaries)
+        ax.set_ylabel(_element_label(element, report.unit(element)))
+        if element in ELEMENT_DESCRIPTIONS:
+            ax.set_title(ELEMENT_DESCRIPTIONS[element], loc="left", fontsize="medium")
+        if ax is not axes[-1]:
+            ax.tick_params(labelbottom=False)
+        handles, _ = ax.get_legend_handles_labels()
+        if len(nodes) > 1 or (teacher is not None and element == teacher_element):
+            ax.legend(loc="upper right", fontsize="small", ncols=min(len(handles), 5), frameon=True,
+                      framealpha=0.85, edgecolor="none")
+    if spans and clip_spans(spans, t0, t1):
+        axes[-1].text(0.995, 0.03, "shaded: teacher on", transform=axes[-1].transAxes, ha="right", va="bottom",
+                      fontsize="small", color="#4a7a4a")
+    axes[0].set_xlim(t0, t1)
+    fig.suptitle(title or f"{report.name}")
     axes[-1].set_xlabel("time (ms)")
+    if overview is not None and overview.values.shape[0] > 0:
+        ax = fig.add_subplot(grid[-1])
+        element = "V_star" if "V_star" in overview.element_names else overview.element_names[0]
+        node = nodes[0] if nodes[0] in overview.node_ids else int(overview.node_ids[0])
+        s0, s1 = float(overview.times[0]), float(overview.times[-1])
+        _shade(ax, clip_spans(spans, s0, s1), label=None)
+        _mark_window(ax, t0, t1)
+        t, lo, hi = _envelope(overview.times, np.asarray(overview.column(node, element), dtype=np.float64), 800)
+        ax.fill_between(t, lo, hi, color="C0", lw=0.4, label=f"node {node}, min to max")
+        ax.set_xlim(s0, s1)
+        ax.set_ylabel(_element_label(element, overview.unit(element)))
+        ax.set_xlabel("time (ms)")
+        ax.set_title(f"whole run ({_time_label(s0, s1)}): {element} of node {node}, range in short bins; "
+                     "framed: the window above", fontsize="medium", loc="left")
     return fig
 
 

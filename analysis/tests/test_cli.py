@@ -142,11 +142,15 @@ def test_large_file_raster_is_downsampled(tmp_path):
     n_spikes = write_spike_file(path, n_neurons=2000, duration_ms=10_000.0, rate_hz=10.0)
     assert 190_000 < n_spikes < 210_000
     with SettleFile(path) as f:
-        ((_, _, fig),) = cli._figures(f, "raster", argparse.Namespace(t_start=None, t_stop=None))
+        ((_, _, fig),) = cli._figures(f, "raster", argparse.Namespace(t_start=0.0, t_stop=10_000.0))
+        ((_, _, default),) = cli._figures(f, "raster", argparse.Namespace(t_start=None, t_stop=None))
     ax = fig.axes[0]
     assert not ax.collections, "200k spikes must not be scattered one by one"
     (image,) = ax.images
     assert np.asarray(image.get_array()).sum() == n_spikes
+    # By default (no pattern in the file): the last second in detail, the whole run below it.
+    raster_ax, _, overview_ax = default.axes
+    assert raster_ax.get_xlim() == (9000.0, 10_000.0) and overview_ax.get_xlim() == (0.0, 10_000.0)
 
 
 def test_reports_without_samples_are_skipped(tmp_path, capsys):
