@@ -183,10 +183,13 @@ public:
         const double duration = static_cast<double>(lead_ + repetitions_ + tail_) * pattern_ms_;
         Built b = build(rule_.eta);
         Simulator sim(*b.net, ctx.seed);
+        // The inputs' spikes are written too (about 45,000 for the default 104 repetitions), so a
+        // raster shows the frozen pattern the neuron learns to answer.
+        sim.record_spikes(0);
         sim.record_spikes(1);
         sim.add_probe(probe());
         ReportSpec spec{"neuron", {0}, {UrbanczikSennPopulation::V_star}, {"V_star"}, {"mV"}, probe().start, sample_dt_};
-        SonataWriter writer(ctx.out_path, ctx.force, {"", "neuron"}, {spec}, RunMetadata{ctx.config_toml, ctx.seed, duration},
+        SonataWriter writer(ctx.out_path, ctx.force, {"inputs", "neuron"}, {spec}, RunMetadata{ctx.config_toml, ctx.seed, duration},
                             ctx.flush_interval_s);
         CurveObserver curve(*this, b);
         TimedRun r = run_with_progress(sim, 0.0, duration, writer, ctx, &curve);

@@ -115,7 +115,7 @@ std::string group_thousands(std::uint64_t n) {
 
 std::string format_number(double x) {
     std::ostringstream os;
-    os << std::setprecision(4) << x;
+    os << std::setprecision(6) << x;
     return os.str();
 }
 
@@ -173,8 +173,10 @@ void print_human_summary(std::ostream& os, const nlohmann::json& summary) {
     }
 }
 
-int run_command(const RunOptions& opt, bool validate_only) {
-    LoadedConfig cfg = load_config(opt);
+// Reads the config, applies the overrides and builds its experiment: every key is read and
+// checked here, before anything runs or any file is created.
+std::unique_ptr<Experiment> build_experiment(const RunOptions& opt, LoadedConfig& cfg) {
+    cfg = load_config(opt);
     ConfigTable root(cfg.doc, "");
     read_common(root, cfg);
     const auto& registry = experiment_registry();
@@ -183,6 +185,12 @@ int run_command(const RunOptions& opt, bool validate_only) {
         throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
     std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
     root.finish();
+    return experiment;
+}
+
+int run_command(const RunOptions& opt, bool validate_only) {
+    LoadedConfig cfg;
+    const std::unique_ptr<Experiment> experiment = build_experiment(opt, cfg);
     if (validate_only) {
         std::cout << opt.config_path << ": ok (" << cfg.experiment << ": " << experiment->describe() << ")\n";
         return 0;
@@ -211,15 +219,8 @@ int run_command(const RunOptions& opt, bool validate_only) {
 // order (a key read twice is listed once). The defaults come from the readers themselves.
 int keys_command(const RunOptions& opt) {
     ScopedKeyLog key_log;
-    LoadedConfig cfg = load_config(opt);
-    ConfigTable root(cfg.doc, "");
-    read_common(root, cfg);
-    const auto& registry = experiment_registry();
-    const auto factory = registry.find(cfg.experiment);
-    if (factory == registry.end())
-        throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
-    const std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
-    root.finish();
+    LoadedConfig cfg;
+    build_experiment(opt, cfg);
     std::set<std::string> listed;
     std::vector<KeyRecord> records;
     for (const auto& r : key_log.records)
@@ -257,7 +258,7 @@ int info_command(const std::string& path) {
             const double duration = h5::read_attr_f64(meta.get(), "duration_ms");
             std::cout << "  complete: " << h5::read_attr_string(meta.get(), "stop_reason") << " at "
                       << h5::read_attr_f64(meta.get(), "simulated_ms")
-                      << (duration > 0.0 ? " of " + std::to_string(duration) : std::string()) << " ms, "
+                      << (duration > 0.0 ? " of " + format_number(duration) : std::string()) << " ms, "
                       << h5::read_attr_u64(meta.get(), "events") << " events in "
                       << h5::read_attr_f64(meta.get(), "wall_seconds") << " s wall\n";
         } else {

@@ -235,7 +235,7 @@ def raster(spikes, t_start: float | None = None, t_stop: float | None = None, ra
     ax.set_xlim(t0, t1)
     ax.set_ylim(0, total_rows)
     ax.set_yticks(centres, [s.population for s in populations])
-    ax.set_ylabel("neuron")
+    ax.set_ylabel("population (one row per node)" if len(populations) > 1 else "node")
     ax.tick_params(labelbottom=False)
     if title:
         ax.set_title(title, fontsize="medium")
