@@ -176,7 +176,7 @@ ScopedKeyLog::~ScopedKeyLog() { active_key_log = previous_; }
 
 void ConfigTable::log(const std::string& key, const std::string& fallback, const std::string& value) const {
     if (active_key_log == nullptr) return;
-    active_key_log->records.push_back(KeyRecord{key_path(key), fallback, value, has(key)});
+    active_key_log->records.push_back(KeyRecord{key_path(key), fallback, value, has(key), "", ""});
 }
 
 ConfigTable::ConfigTable(const toml_value& table, std::string path) : table_(&table), path_(std::move(path)) {
@@ -205,6 +205,17 @@ const toml_value* ConfigTable::raw(const std::string& key) {
 }
 
 void ConfigTable::ignore(const std::string& key) { used_.insert(key); }
+
+void ConfigTable::describe(const std::string& key, const std::string& unit, const std::string& meaning) const {
+    if (active_key_log == nullptr) return;
+    const std::string path = key_path(key);
+    for (auto it = active_key_log->records.rbegin(); it != active_key_log->records.rend(); ++it)
+        if (it->path == path) {
+            it->unit = unit;
+            it->meaning = meaning;
+            return;
+        }
+}
 
 double ConfigTable::get_double(const std::string& key, double fallback) {
     const double value = read_double(key, fallback);

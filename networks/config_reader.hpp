@@ -37,6 +37,8 @@ struct KeyRecord {
     std::string fallback;  // the default as TOML text; "" when the key is required
     std::string value;     // the value in effect, as TOML text
     bool set = false;      // true when the config gave the key
+    std::string unit;      // from a model's parameter table, when it has one (see describe())
+    std::string meaning;
 };
 
 // While one of these lives, every ConfigTable read on this thread is appended to `records`.
@@ -80,6 +82,10 @@ public:
 
     // Marks keys as used without reading them (e.g. keys a sibling reader consumes).
     void ignore(const std::string& key);
+    // Attaches a unit and a meaning to the key's entry in the active key log (no effect otherwise):
+    // readers that take their keys from a parameter table (sim/parameters.hpp) pass them on, so
+    // `settle keys` and the docs drift test see them.
+    void describe(const std::string& key, const std::string& unit, const std::string& meaning) const;
     // Throws ConfigError for the first key never asked for.
     void finish() const;
 

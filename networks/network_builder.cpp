@@ -181,8 +181,10 @@ std::unique_ptr<Population> build_urbanczik_senn(ConfigTable& t, const std::stri
     static const toml_value no_overrides = toml::table{};
     std::optional<ConfigTable> overrides = t.table("params");
     if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
-    for (const auto& info : UrbanczikSennParameters::table())
+    for (const auto& info : UrbanczikSennParameters::table()) {
         params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
+        overrides->describe(info.name, info.unit, info.meaning);
+    }
     overrides->finish();
     try {
         params.validate();

@@ -228,7 +228,8 @@ int keys_command(const RunOptions& opt) {
     if (opt.json) {
         nlohmann::json out = nlohmann::json::array();
         for (const auto& r : records)
-            out.push_back({{"key", r.path}, {"value", r.value}, {"default", r.fallback}, {"set", r.set}});
+            out.push_back({{"key", r.path}, {"value", r.value}, {"default", r.fallback}, {"set", r.set}, {"unit", r.unit},
+                           {"meaning", r.meaning}});
         std::cout << out.dump() << std::endl;
         return 0;
     }
@@ -237,7 +238,8 @@ int keys_command(const RunOptions& opt) {
     for (const auto& r : records) {
         const std::string assignment = r.path + " = " + r.value;
         std::cout << std::left << std::setw(static_cast<int>(width)) << assignment << "  # "
-                  << (r.fallback.empty() ? "required" : (r.set ? "default " + r.fallback : "default")) << "\n";
+                  << (r.fallback.empty() ? "required" : (r.set ? "default " + r.fallback : "default"))
+                  << (r.unit.empty() ? "" : ", " + r.unit) << (r.meaning.empty() ? "" : ": " + r.meaning) << "\n";
     }
     return 0;
 }
@@ -338,7 +340,7 @@ int main(int argc, char** argv) {
     auto* keys = app.add_subcommand("keys", "list every key a config's experiment reads, with its value and default");
     keys->add_option("config", keys_opt.config_path, "config file (TOML)")->required();
     keys->add_option("--set", keys_opt.overrides, "override a config key: key.path=value (repeatable)");
-    keys->add_flag("--json", keys_opt.json, "one JSON array of {key, value, default, set}");
+    keys->add_flag("--json", keys_opt.json, "one JSON array of {key, value, default, set, unit, meaning}");
 
     std::string info_path;
     auto* info = app.add_subcommand("info", "print a readable summary of a result file");

@@ -166,9 +166,15 @@ def test_neuron_parameter_table_matches_the_presets(settle, tmp_path, preset, co
             break
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         for name in re.findall(r"`([A-Za-z_]+)`", cells[0]):
-            code = records[f"population.n.params.{name}"]["value"]
+            record = records[f"population.n.params.{name}"]
+            code = record["value"]
             assert same(parse_value(cells[column]), code_value(code)), (
                 f"docs/config.md:{number}: {name} ({preset}): docs say {cells[column]}, code says {code}")
+            # The unit column lists the units of the row's parameters in order ("mV, 1").
+            units = [u.strip() for u in cells[1].split(",")]
+            unit = units[re.findall(r"`([A-Za-z_]+)`", cells[0]).index(name)] if len(units) > 1 else units[0]
+            assert unit == record["unit"], (
+                f"docs/config.md:{number}: {name}: docs give the unit {unit}, the parameter table {record['unit']}")
             checked += 1
     params = [k for k in records if k.startswith("population.n.params.")]
     assert checked == len(params), f"{len(params)} parameters in the code, {checked} in the docs' table"
