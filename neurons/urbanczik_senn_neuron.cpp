@@ -296,9 +296,28 @@ std::vector<StateVariable> UrbanczikSennPopulation::state_variables() const {
     return {{"U", "mV", U}, {"V_w", "mV", V_w}, {"V_star", "mV", V_star}, {"phi", "1/ms", phi}};
 }
 
+UrbanczikSennPopulation::Node UrbanczikSennPopulation::state_at(node_index index, time_ms t) const {
+    Node n = nodes_[index];
+    // The same background arrivals as advance(), drawn from the same counters on the copy.
+    while (n.next_background <= t) {
+        const time_ms arrival = n.next_background;
+        evolve(n, index, arrival, nullptr, nullptr);
+        n.a_L += p_.background_weight;
+        n.a_s += p_.background_weight;
+        CounterRng rng(seed_, key(), index, StreamKind::background, n.background_counter);
+        n.next_background = arrival + rng.exponential(1e-3 * p_.background_rate_hz);
+        n.background_counter = rng.counter();
+    }
+    evolve(n, index, t, nullptr, nullptr);
+    return n;
+}
+
 double UrbanczikSennPopulation::read(node_index node, int element_id, time_ms t) {
-    Node& n = nodes_[node];
-    advance(n, node, t);
+    // Invariant: reading never changes the node. The state is evolved on a copy, so recording,
+    // probes and `settle plot` leave every later value bitwise as it would be without them (an
+    // advance split at the read time would round differently, and the dendrite listeners, i.e.
+    // the plasticity rules, would see the segment split).
+    const Node n = state_at(node, t);
     switch (element_id) {
     case U:
         return n.U;
@@ -313,8 +332,17 @@ double UrbanczikSennPopulation::read(node_index node, int element_id, time_ms t)
     }
 }
 
-double UrbanczikSennPopulation::dendritic_potential(node_index node, time_ms t) { return read(node, V_w, t); }
-double UrbanczikSennPopulation::somatic_potential(node_index node, time_ms t) { return read(node, U, t); }
+double UrbanczikSennPopulation::dendritic_potential(node_index node, time_ms t) {
+    Node& n = nodes_[node];
+    advance(n, node, t);
+    return v_w_of(n);
+}
+
+double UrbanczikSennPopulation::somatic_potential(node_index node, time_ms t) {
+    Node& n = nodes_[node];
+    advance(n, node, t);
+    return n.U;
+}
 
 double UrbanczikSennPopulation::somatic_derivative(node_index node, time_ms t) {
     Node& n = nodes_[node];

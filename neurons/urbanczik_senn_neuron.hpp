@@ -104,6 +104,7 @@ public:
     bool resolve_candidate(node_index node, time_ms t) override;
     void prefetch(node_index node) const override { __builtin_prefetch(&nodes_[node]); }
     std::vector<StateVariable> state_variables() const override;
+    // Pure: evolves a copy of the node to t (recording never changes a result).
     double read(node_index node, int element_id, time_ms t) override;
     void advance_all(time_ms t) override;
 
@@ -152,6 +153,8 @@ private:
         std::uint64_t rng_counter = 0;
     };
     void advance(Node& n, node_index index, time_ms t1);
+    // The node's state at t >= its time, on a copy (what read() reports; nothing changes).
+    Node state_at(node_index index, time_ms t) const;
     // Evolves n to t1 without telling listeners, counting closed-form and Odeint pieces if asked.
     void evolve(Node& n, node_index index, time_ms t1, std::uint64_t* exact, std::uint64_t* ode) const;
     // advance() without background arrivals in (n.t, t1]: notifies listeners, then evolves.

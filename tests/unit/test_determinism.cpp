@@ -1,6 +1,10 @@
 // Same seed, same spikes; another seed, other spikes; unrelated populations change nothing.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
+#include "networks/config_reader.hpp"
+#include "networks/network_builder.hpp"
 #include "neurons/poisson_source.hpp"
 #include "neurons/urbanczik_senn_neuron.hpp"
 #include "recording_observer.hpp"
@@ -87,4 +91,76 @@ TEST_CASE("counter-based streams depend only on their key", "[determinism][rando
     const double f = fresh.uniform();
     CHECK(other_node.uniform() != f);
     CHECK(other_kind.uniform() != f);
+}
+
+namespace {
+
+// Urbanczik-Senn neurons with a time-varying teacher (Odeint segments), background input and
+// the dendritic prediction rule: everything a read could disturb.
+const char* probed_network = R"(
+[simulation]
+duration_ms = 600.0
+[[population]]
+name = "inputs"
+model = "poisson_source"
+size = 40
+rate_hz = 20.0
+[[population]]
+name = "neurons"
+model = "urbanczik_senn"
+size = 3
+params = { background_rate_hz = 200.0, background_weight = 20.0 }
+teacher_exc = { kind = "sinusoid", mean = 30.0, amplitude = 20.0, period_ms = 50.0 }
+[[projection]]
+source = "inputs"
+target = "neurons"
+weight = { dist = "normal", mean = 200.0, std = 50.0 }
+delay_ms = 0.5
+plasticity = { rule = "dendritic_prediction", eta = 0.5 }
+)";
+
+struct ProbedRun {
+    std::vector<testing::RecordingObserver::Spike> spikes;
+    std::vector<double> weights;
+    std::size_t samples = 0;
+};
+
+ProbedRun run_probed(bool probe) {
+    std::istringstream in(probed_network);
+    toml::value doc = toml::parse(in, "probed.toml");
+    ConfigTable root(doc, "");
+    BuiltNetwork built = build_network(root, 5);
+    Simulator sim(*built.network, 5);
+    for (std::size_t p = 0; p < built.network->population_count(); ++p) sim.record_spikes(p);
+    if (probe) {
+        StateProbe p;
+        p.population = 1;
+        p.nodes = {0, 1, 2};
+        p.element_ids = {UrbanczikSennPopulation::U, UrbanczikSennPopulation::V_w, UrbanczikSennPopulation::V_star};
+        p.dt = 0.05;
+        sim.add_probe(p);
+    }
+    testing::RecordingObserver obs;
+    sim.run(0.0, 600.0, obs);
+    ProbedRun r;
+    r.spikes = obs.spikes;
+    r.weights = built.network->projection(0).weights();
+    r.samples = obs.sample_times.size();
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("probing a neuron every 0.05 ms changes no spike and no weight, bitwise", "[determinism]") {
+    const ProbedRun plain = run_probed(false), probed = run_probed(true);
+    REQUIRE(probed.samples > 10000);
+    REQUIRE(plain.spikes.size() > 50);
+    CHECK(plain.spikes == probed.spikes);
+    REQUIRE(plain.weights.size() == probed.weights.size());
+    bool weights_moved = false;
+    for (std::size_t i = 0; i < plain.weights.size(); ++i) {
+        CHECK(plain.weights[i] == probed.weights[i]);  // bitwise, not within a tolerance
+        if (plain.weights[i] != 200.0) weights_moved = true;
+    }
+    CHECK(weights_moved);
 }
