@@ -4,7 +4,8 @@
 //   settle keys CONFIG.toml [--set key=value]... [--json]
 //   settle info FILE.h5
 //   settle plot FILE.h5 [--out DIR] [--what LIST]
-// Exit codes: 0 success, 2 bad input (config, options, files), 1 internal error.
+// Exit codes: 0 finished, 2 bad input (config, options, files; no output file), 128 + signal
+// interrupted by SIGINT, SIGTERM or SIGHUP (the file holds what was simulated), 1 internal error.
 // `settle run` ends with a short summary for people when stdout is a terminal, and with the
 // one-line JSON summary otherwise (pipes, files, scripts) or with --json.
 #include <unistd.h>
@@ -34,11 +35,17 @@ using namespace settle;
 
 namespace {
 
+// SIGINT (Ctrl-C), SIGTERM (timeout, job schedulers, mpirun) and SIGHUP (a closed terminal) stop
+// a run the same way: the experiment sees the flag at its next check, flushes, marks the file
+// "interrupted", and settle exits with 128 + the signal's number.
 std::atomic<bool> stop_requested{false};
+std::atomic<int> stop_signal{0};
+static_assert(std::atomic<int>::is_always_lock_free, "set from a signal handler");
 
-extern "C" void on_interrupt(int) {
+extern "C" void on_stop_signal(int sig) {
+    stop_signal.store(sig);
     stop_requested.store(true);
-    std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+    std::signal(sig, SIG_DFL);  // a second one ends the process at once
 }
 
 struct RunOptions {
@@ -204,14 +211,15 @@ int run_command(const RunOptions& opt, bool validate_only) {
     ctx.flush_interval_s = cfg.flush_interval_s;
     ctx.config_toml = format_toml(cfg.doc);
     ctx.stop = &stop_requested;
-    std::signal(SIGINT, on_interrupt);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_stop_signal);
     const nlohmann::json summary = experiment->run(ctx);
-    if (summary.value("status", "") == "interrupted")
-        std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
+    const bool interrupted = summary.value("status", "") == "interrupted";
+    if (interrupted) std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
     if (opt.json || isatty(STDOUT_FILENO) == 0)
         std::cout << summary.dump() << std::endl;
     else
         print_human_summary(std::cout, summary);
+    if (interrupted) return 128 + (stop_signal.load() != 0 ? stop_signal.load() : SIGINT);
     return 0;
 }
 

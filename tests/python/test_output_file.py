@@ -7,6 +7,7 @@ import time
 
 import h5py
 import numpy as np
+import pytest
 
 from conftest import SETTLE
 
@@ -102,15 +103,18 @@ def test_killed_run_leaves_readable_incomplete_file(small_config, tmp_path):
     assert info.returncode == 0 and "INCOMPLETE" in info.stdout
 
 
-def test_ctrl_c_stops_cleanly(small_config, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_stop_signals_stop_cleanly(small_config, tmp_path, sig):
+    # Ctrl-C, `timeout` / job schedulers (SIGTERM) and a closed terminal (SIGHUP) all stop the run
+    # with a flush, an "interrupted" file and exit code 128 + the signal.
     out = tmp_path / "interrupted.h5"
     cfg = small_config(duration=1e9, flush=0.2, n_inputs=2000, n_neurons=200)
     proc = subprocess.Popen([SETTLE, "run", cfg, "--out", out, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     wait_for_flushed_spikes(out, proc)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 0, stderr
+    assert proc.returncode == 128 + sig, stderr
     summary = json.loads(stdout.strip().splitlines()[-1])
     assert summary["status"] == "interrupted"
     with h5py.File(out, "r") as f:
