@@ -40,8 +40,10 @@ std::vector<std::vector<double>> read_matrix(ConfigTable& t, const std::string& 
         if (!row.is_array()) t.fail(key, "expected an array of arrays of numbers");
         std::vector<double> r;
         for (const auto& e : row.as_array()) {
-            if (e.is_floating()) r.push_back(e.as_floating());
-            else if (e.is_integer()) r.push_back(static_cast<double>(e.as_integer()));
+            if (e.is_floating()) {
+                if (!std::isfinite(e.as_floating())) t.fail(key, "must be finite numbers, found " + std::to_string(e.as_floating()));
+                r.push_back(e.as_floating());
+            } else if (e.is_integer()) r.push_back(static_cast<double>(e.as_integer()));
             else t.fail(key, "expected numbers, found a " + std::string(e.is_string() ? "string" : "non-number"));
         }
         out.push_back(std::move(r));
@@ -377,6 +379,9 @@ std::vector<double> load_weights(ConfigTable& proj, const std::string& name,
         t.fail("from_file", e.what());
     }
     if (src.size() != w.size() || tgt.size() != w.size()) t.fail("from_file", "'" + file + "': source, target and weight differ in length");
+    for (std::size_t i = 0; i < w.size(); ++i)
+        if (!std::isfinite(w[i]))
+            t.fail("from_file", "'" + file + "': weight " + std::to_string(i) + " of '" + saved + "' is not finite (" + std::to_string(w[i]) + ")");
     if (w.size() != pairs.size())
         t.fail("from_file", "'" + file + "' holds " + std::to_string(w.size()) + " weights for '" + saved + "' but this projection has " +
                                 std::to_string(pairs.size()) + " connections");

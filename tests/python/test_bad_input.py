@@ -29,6 +29,7 @@ def one_line(stderr):
     ("simulation.duration_ms=nan", ["simulation.duration_ms", "finite", "nan"]),
     ("population.inputs.rate_hz=inf", ["population.inputs.rate_hz", "finite", "inf"]),
     ("projection.inputs->neurons.weight={dist=\"normal\", mean=-inf, std=1.0}", ["weight.mean", "finite"]),
+    ("population.inputs.schedule={times_ms=[0.0], rates_hz=[[nan]]}", ["population.inputs.schedule.rates_hz", "finite"]),
 ])
 def test_bad_values(settle, small_config, tmp_path, override, words):
     out = tmp_path / "out.h5"

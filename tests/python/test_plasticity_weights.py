@@ -95,6 +95,19 @@ def test_bad_weight_file_is_one_line_exit_2(settle, tmp_path, first_run, weight,
     assert not out.exists()
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_saved_weight_is_refused(settle, tmp_path, first_run, bad):
+    with h5py.File(first_run, "r+") as f:
+        f["settle/weights/learn/weight"][7] = bad
+    config = write(tmp_path, "bad", weight=f'{{ from_file = "{first_run}" }}')
+    out = tmp_path / "bad.h5"
+    proc = settle("run", config, "--out", out, check=False)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "from_file" in lines[0] and "weight 7" in lines[0] and "not finite" in lines[0], lines
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("plasticity", [
     '{ rule = "pre_post_derivative", pre = "trace", post = "rate", eta = 200.0 }',
     '{ rule = "pre_post_derivative", pre = "spikes", post = "rate", eta = 200.0 }',
