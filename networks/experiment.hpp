@@ -33,6 +33,11 @@ public:
     virtual ~Experiment() = default;
     // One line for `settle validate`.
     virtual std::string describe() const = 0;
+    // Loads and checks every input file the run will read (data sets, ...), keeping what it
+    // loaded for run(). Called by `settle run` before the output file is created, and by
+    // `settle validate`, so that a bad data file never leaves an output file behind. An error is
+    // an InputError naming the file.
+    virtual void prepare() {}
     // Runs, writes ctx.out_path, returns the summary (the CLI prints it as the last stdout line).
     virtual nlohmann::json run(const ExperimentContext& ctx) = 0;
 };

@@ -15,6 +15,7 @@ class MlpExperimentRunner final : public Experiment {
 public:
     explicit MlpExperimentRunner(mlp::MlpExperiment e) : experiment_(std::move(e)) {}
     std::string describe() const override { return "mlp experiment"; }
+    void prepare() override { data_ = mlp::load_mlp_data(experiment_); }
 
     nlohmann::json run(const ExperimentContext& ctx) override {
         SonataWriter writer(ctx.out_path, ctx.force, {}, {}, RunMetadata{ctx.config_toml, ctx.seed, 0.0},
@@ -23,8 +24,9 @@ public:
         int epochs_done = 0, epochs_total = 0;
         const bool tty = !ctx.quiet && isatty(STDERR_FILENO);
         const auto t0 = std::chrono::steady_clock::now();
+        if (!data_) prepare();
         mlp::run_mlp_experiment(
-            experiment_, ctx.seed, results,
+            experiment_, *data_, ctx.seed, results,
             [&](const mlp::EpochReport& r) {
                 epochs_done = r.epoch;
                 epochs_total = r.epochs;
@@ -45,6 +47,7 @@ public:
 
 private:
     mlp::MlpExperiment experiment_;
+    std::shared_ptr<const mlp::DataSplits> data_;  // loaded by prepare()
 };
 
 }  // namespace

@@ -192,6 +192,7 @@ std::unique_ptr<Experiment> build_experiment(const RunOptions& opt, LoadedConfig
         throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
     std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
     root.finish();
+    experiment->prepare();
     return experiment;
 }
 
@@ -212,7 +213,16 @@ int run_command(const RunOptions& opt, bool validate_only) {
     ctx.config_toml = format_toml(cfg.doc);
     ctx.stop = &stop_requested;
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_stop_signal);
-    const nlohmann::json summary = experiment->run(ctx);
+    nlohmann::json summary;
+    try {
+        summary = experiment->run(ctx);
+    } catch (const InputError&) {
+        // Invariant: an input error (exit 2) leaves no output file. prepare() finds the errors
+        // that can be found before the file exists; one found later removes the file this run made.
+        std::error_code ignored;
+        fs::remove(opt.out_path, ignored);
+        throw;
+    }
     const bool interrupted = summary.value("status", "") == "interrupted";
     if (interrupted) std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
     if (opt.json || isatty(STDOUT_FILENO) == 0)

@@ -14,7 +14,8 @@ namespace {
 
 class CircuitExperiment final : public Experiment {
 public:
-    explicit CircuitExperiment(circuit::CircuitConfig c) : config_(std::move(c)) {}
+    CircuitExperiment(circuit::CircuitConfig c, std::uint64_t seed) : config_(std::move(c)), seed_(seed) {}
+    void prepare() override { data_ = circuit::load_circuit_data(config_, seed_); }
 
     std::string describe() const override {
         std::string layers;
@@ -73,7 +74,7 @@ public:
                              p.test_error, p.seconds, tty ? "   " : "\n");
                 if (tty && p.presentations == p.total) std::fprintf(stderr, "\n");
             },
-            [&] { return ctx.stop && ctx.stop->load(); }, &recorder);
+            [&] { return ctx.stop && ctx.stop->load(); }, &recorder, data_.get());
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         RunStats stats = recorder.stats;
         stats.interrupted = !finished;
@@ -92,12 +93,14 @@ public:
 
 private:
     circuit::CircuitConfig config_;
+    std::uint64_t seed_;
+    std::shared_ptr<const circuit::Dataset> data_;  // loaded by prepare(); null: run() loads it
 };
 
 }  // namespace
 
-std::unique_ptr<Experiment> make_circuit_experiment(ConfigTable& root, std::uint64_t) {
-    return std::make_unique<CircuitExperiment>(circuit::parse_circuit_config(root));
+std::unique_ptr<Experiment> make_circuit_experiment(ConfigTable& root, std::uint64_t seed) {
+    return std::make_unique<CircuitExperiment>(circuit::parse_circuit_config(root), seed);
 }
 
 }  // namespace settle

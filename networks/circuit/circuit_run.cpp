@@ -140,11 +140,10 @@ void derivative_table(Circuit& c, const Dataset& data, const DerivativeTestConfi
 template <class Circuit>
 bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
               const std::function<void(const CircuitProgress&)>& progress, const std::function<bool()>& stop,
-              CircuitRecorder* recorder) {
+              CircuitRecorder* recorder, const Dataset& data) {
     // The circuit's matrices are small (tens of rows, a few streams): Eigen's OpenMP threads (this
     // library is built with networks/mlp's settings) would only spin; 30x slower on a loaded machine.
     Eigen::setNbThreads(1);
-    const Dataset data = make_dataset(cfg.task, seed);
     const auto t0 = std::chrono::steady_clock::now();
     auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
     bool stopped = false;
@@ -293,13 +292,22 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
 
 }  // namespace
 
+std::shared_ptr<const Dataset> load_circuit_data(const CircuitConfig& cfg, std::uint64_t seed) {
+    return std::make_shared<const Dataset>(make_dataset(cfg.task, seed));
+}
+
 bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop, CircuitRecorder* recorder) {
+                            const std::function<bool()>& stop, CircuitRecorder* recorder, const Dataset* data) {
+    std::shared_ptr<const Dataset> loaded;
+    if (data == nullptr) {
+        loaded = load_circuit_data(cfg, seed);
+        data = loaded.get();
+    }
     if (cfg.mode == Mode::spiking && cfg.engine == Engine::event)
-        return run_mode<EventCircuit>(cfg, seed, results, progress, stop, recorder);
-    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop, nullptr);
-    return run_mode<RateCircuit>(cfg, seed, results, progress, stop, nullptr);
+        return run_mode<EventCircuit>(cfg, seed, results, progress, stop, recorder, *data);
+    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
+    return run_mode<RateCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
 }
 
 }  // namespace settle::circuit

@@ -7,6 +7,7 @@
 // No Eigen type here: the experiment adapter in settle_networks includes this header.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,15 @@ struct CircuitRecorder {
 };
 
 // Returns false when stopped early (stop() became true).
+struct Dataset;  // tasks.hpp (Eigen types; opaque here)
+
+// Loads and checks the task's data (a missing or malformed data file is a FileError naming it).
+std::shared_ptr<const Dataset> load_circuit_data(const CircuitConfig& config, std::uint64_t seed);
+
+// `data`: the task's data from load_circuit_data(config, seed), or null to load it here.
 bool run_circuit_experiment(const CircuitConfig& config, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop, CircuitRecorder* recorder = nullptr);
+                            const std::function<bool()>& stop, CircuitRecorder* recorder = nullptr,
+                            const Dataset* data = nullptr);
 
 }  // namespace settle::circuit

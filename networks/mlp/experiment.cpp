@@ -286,7 +286,16 @@ void train_mlp(const MlpExperiment& e, const DataSplits& data, std::uint64_t see
 void run_mlp_experiment(const MlpExperiment& e, std::uint64_t seed, ResultSink& sink,
                         const std::function<void(const EpochReport&)>& on_epoch,
                         const std::function<bool()>& should_stop) {
-    const DataSplits data = load_splits(e.data);
+    run_mlp_experiment(e, *load_mlp_data(e), seed, sink, on_epoch, should_stop);
+}
+
+std::shared_ptr<const DataSplits> load_mlp_data(const MlpExperiment& e) {
+    return std::make_shared<const DataSplits>(load_splits(e.data));
+}
+
+void run_mlp_experiment(const MlpExperiment& e, const DataSplits& data, std::uint64_t seed, ResultSink& sink,
+                        const std::function<void(const EpochReport&)>& on_epoch,
+                        const std::function<bool()>& should_stop) {
     if (e.dtype == "float64") train_mlp<double>(e, data, seed, sink, on_epoch, should_stop);
     else train_mlp<float>(e, data, seed, sink, on_epoch, should_stop);
 }

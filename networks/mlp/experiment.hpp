@@ -24,6 +24,7 @@
 // weights/b<l> (sizes[l] x 1), and inverse/V<l>, inverse/c<l> (tp, dtp) or feedback/B<l> (fa).
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,14 @@ struct EpochReport {
 // when it returns true the run ends and the results so far are emitted.
 void run_mlp_experiment(const MlpExperiment& experiment, std::uint64_t seed, settle::ResultSink& sink,
                         const std::function<void(const EpochReport&)>& on_epoch,
+                        const std::function<bool()>& should_stop);
+
+struct DataSplits;  // dataset.hpp (Eigen types; opaque here, as this header is used by settle_networks)
+// Loads and checks the data files (FileError naming the file and the install command).
+std::shared_ptr<const DataSplits> load_mlp_data(const MlpExperiment& experiment);
+// The same run on data from load_mlp_data().
+void run_mlp_experiment(const MlpExperiment& experiment, const DataSplits& data, std::uint64_t seed,
+                        settle::ResultSink& sink, const std::function<void(const EpochReport&)>& on_epoch,
                         const std::function<bool()>& should_stop);
 
 }  // namespace settle::mlp
