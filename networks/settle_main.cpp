@@ -28,6 +28,7 @@
 #include "settle/version.hpp"
 #include "sim/error.hpp"
 #include "sim/hdf5_file.hpp"
+#include "sim/output_lock.hpp"
 #include "sim/sonata_writer.hpp"
 
 namespace fs = std::filesystem;
@@ -219,8 +220,10 @@ int run_command(const RunOptions& opt, bool validate_only) {
     } catch (const InputError&) {
         // Invariant: an input error (exit 2) leaves no output file. prepare() finds the errors
         // that can be found before the file exists; one found later removes the file this run made.
-        std::error_code ignored;
-        fs::remove(opt.out_path, ignored);
+        if (OutputLock::owned_by_this_process(opt.out_path)) {
+            std::error_code ignored;
+            fs::remove(opt.out_path, ignored);
+        }
         throw;
     }
     const bool interrupted = summary.value("status", "") == "interrupted";

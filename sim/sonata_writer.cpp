@@ -14,7 +14,9 @@ constexpr std::size_t report_buffer_limit_values = 1u << 18;
 SonataWriter::SonataWriter(std::string path, bool overwrite, std::vector<std::string> spike_populations,
                            std::vector<ReportSpec> reports, const RunMetadata& metadata, double flush_interval_s)
     : path_(std::move(path)), flush_interval_s_(flush_interval_s) {
-    file_ = h5::open_file(path_, overwrite ? h5::Mode::create_truncate : h5::Mode::create_exclusive);
+    lock_ = std::make_unique<OutputLock>(path_, overwrite);
+    // The lock created the file if there was none, so HDF5 truncates what is now ours.
+    file_ = h5::open_file(path_, h5::Mode::create_truncate);
     const hid_t root = file_.get();
     h5::attr_u32(root, "magic", 0x0A7A);
     h5::attr_u32s(root, "version", {0, 1});

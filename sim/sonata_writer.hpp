@@ -7,10 +7,12 @@
 // mode, reopens the file and adds the metadata that only a clean end knows.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/hdf5_file.hpp"
+#include "sim/output_lock.hpp"
 #include "sim/results.hpp"
 #include "sim/simulator.hpp"
 
@@ -69,6 +71,9 @@ private:
     void flush_to_disk();
 
     std::string path_;
+    // Declared before file_: taken before the file is created or truncated, released after it
+    // is closed.
+    std::unique_ptr<OutputLock> lock_;
     h5::Handle file_;
     std::vector<SpikeStream> spikes_;       // indexed by population, empty streams where unrecorded
     std::vector<bool> spikes_recorded_;

@@ -139,3 +139,35 @@ def test_demo_config_runs(settle, source_dir, tmp_path):
     assert summary["status"] == "finished" and summary["simulated_ms"] == 300.0
     with h5py.File(out, "r") as f:
         assert f["report/neuron/data"].shape == (3001, 4)
+
+
+def test_second_writer_on_one_path_is_refused(settle, small_config, tmp_path):
+    # The first run holds an advisory lock on its file until it closes it; a second run on the
+    # same path is refused before it truncates anything, with or without --force, while SWMR
+    # readers still read the file.
+    out = tmp_path / "shared.h5"
+    cfg = small_config(duration=1e9, flush=0.2, n_inputs=2000, n_neurons=200)
+    first = subprocess.Popen([SETTLE, "run", cfg, "--out", out, "--quiet"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_flushed_spikes(out, first)
+        for extra in (["--force"], []):
+            second = settle("run", small_config(), "--out", out, "--quiet", *extra, check=False)
+            assert second.returncode == 2, second.stderr
+            message = second.stderr.strip()
+            assert "another settle run is writing this file" in message or "exists" in message, message
+            if extra:
+                assert "another settle run" in message
+        assert first.poll() is None, "the first run must not be disturbed"
+        with h5py.File(out, "r", swmr=True) as f:  # the lock is invisible to readers
+            assert f["spikes/neurons/timestamps"].shape[0] > 0
+    finally:
+        first.send_signal(signal.SIGINT)
+        stdout, stderr = first.communicate(timeout=60)
+    assert first.returncode == 128 + signal.SIGINT, stderr
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    with h5py.File(out, "r") as f:
+        assert f["settle"].attrs["complete"] == 1
+        assert len(f["spikes/neurons/timestamps"]) == summary["spikes"]["neurons"]
+    # Once the first run has closed its file, --force may overwrite it.
+    assert settle("run", small_config(), "--out", out, "--quiet", "--force").returncode == 0
