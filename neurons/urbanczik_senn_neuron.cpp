@@ -7,6 +7,7 @@
 
 #include <boost/numeric/odeint.hpp>
 
+#include "sim/error.hpp"
 #include "sim/random.hpp"
 
 namespace settle {
@@ -159,6 +160,11 @@ void UrbanczikSennPopulation::advance_exact(Node& n, time_ms t1, double g_E, dou
     n.a_s *= e_s;
 }
 
+namespace {
+// Odeint steps allowed in one input-free segment (tens are needed at sane inputs).
+constexpr std::size_t max_ode_steps = 1'000'000;
+}  // namespace
+
 void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1) const {
     namespace odeint = boost::numeric::odeint;
     using State = std::array<double, 1>;
@@ -178,7 +184,18 @@ void UrbanczikSennPopulation::advance_ode(Node& n, node_index index, time_ms t1)
     State x{n.U};
     auto stepper = odeint::make_controlled(p_.ode_abs_tol, p_.ode_rel_tol, odeint::runge_kutta_dopri5<State>());
     const double span = t1 - t0;
-    odeint::integrate_adaptive(stepper, rhs, x, t0, t1, std::min(span, 0.05));
+    // Invariant: time advances. A soma driven far out of range (e.g. a weight of 1e50 pA) makes
+    // the error-controlled stepper shrink its step without end; a segment needs tens of steps at
+    // sane inputs, so a cap of max_ode_steps turns that hang into an error naming the population.
+    std::size_t steps = 0;
+    auto count_steps = [&](const State& state, double t) {
+        if (++steps > max_ode_steps || !std::isfinite(state[0]))
+            throw InputError("population '" + name() + "', node " + std::to_string(index) + ": the somatic potential " +
+                             (std::isfinite(state[0]) ? "cannot be integrated" : "is not finite") + " at t = " +
+                             std::to_string(t) + " ms (U = " + std::to_string(state[0]) +
+                             " mV): its inputs are far out of range; check the weights and conductances");
+    };
+    odeint::integrate_adaptive(stepper, rhs, x, t0, t1, std::min(span, 0.05), count_steps);
     const double s = span;
     n.U = x[0];
     n.a_L = a_L * std::exp(-l_L * s);
@@ -235,6 +252,10 @@ void UrbanczikSennPopulation::evolve(Node& n, node_index index, time_ms t1, std:
             advance_ode(n, index, end);
             if (ode) ++*ode;
         }
+        if (!std::isfinite(n.U) || !std::isfinite(n.a_L - n.a_s))
+            throw InputError("population '" + name() + "', node " + std::to_string(index) +
+                             ": the state is not finite at t = " + std::to_string(end) +
+                             " ms: its inputs are far out of range; check the weights and conductances");
         n.t = end;
     }
 }

@@ -51,7 +51,13 @@ public:
             throw std::invalid_argument("EventQueue: bucket_count must be a power of two");
     }
 
+    // Events at or after the horizon never happen: they are dropped here. Invariant relied on by
+    // bucket_of(): every queued time is below the horizon, so its bucket index fits in 64 bits
+    // (a delay of 1e300 ms once overflowed it and ended runs early).
+    static constexpr time_ms horizon = 1e15;  // ms, about 31,700 years
+
     void push(const Event& e) {
+        if (!(e.t < horizon)) return;
         ++size_;
         const std::int64_t k = bucket_of(e.t);
         if (k <= open_) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "sim/error.hpp"
+
 namespace settle {
 
 std::size_t Network::add_population(std::unique_ptr<Population> population) {
@@ -159,6 +161,15 @@ void Simulator::process_candidate(std::size_t population, std::size_t stream, ti
     if (em.channel_mask != 0) emit(population, em, t);
     const time_ms next = pop.next_stream_candidate(stream);
     if (next < t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
+    // Invariant: time advances. A candidate at exactly the same time happens by rounding (rarely,
+    // at high rates); a million in a row means a rate so high that t + 1/rate == t.
+    if (next == t) {
+        if (++candidates_without_progress_ > 1'000'000)
+            throw InputError("population '" + pop.name() + "': its emission does not advance past t = " + std::to_string(t) +
+                             " ms (a rate too high for the time resolution?)");
+    } else {
+        candidates_without_progress_ = 0;
+    }
     if (replica_mode_) {
         replica_next_[stream * network_.population_count() + population] = next;
         return;

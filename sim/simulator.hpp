@@ -176,6 +176,7 @@ private:
     // Candidates and samples later than this are not queued: a one-shot run() stops there; with
     // continuation it is `never`.
     time_ms final_stop_ = never;
+    std::uint64_t candidates_without_progress_ = 0;  // consecutive candidates at one time
     bool started_ = false;
     time_ms sync_interval_ = 0.0, sync_origin_ = 0.0, rebase_interval_ = 100.0;
 };

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -112,10 +113,31 @@ IdxArray read_idx(const std::string& path) {
         if (d != 0 && count > (std::size_t{1} << 40) / d) throw FileError(path, "IDX dimensions too large");
         count *= d;
     }
-    std::vector<unsigned char> raw(count * esize);
-    read_exact(f.get(), path, raw.data(), raw.size(), "the data");
+    // Read in chunks, so that memory follows the data actually present: a header that claims more
+    // than the file holds ends in a "truncated" error, not in an allocation of what it claims.
+    const std::size_t total = count * esize;
+    constexpr std::size_t chunk = std::size_t{1} << 24;
+    std::vector<unsigned char> raw;
+    while (raw.size() < total) {
+        const std::size_t done = raw.size(), n = std::min(chunk, total - done);
+        raw.resize(done + n);
+        const int got = gzread(f.get(), raw.data() + done, static_cast<unsigned>(n));
+        if (got < 0) {
+            int err = 0;
+            const char* msg = gzerror(f.get(), &err);
+            throw FileError(path, std::string("cannot read the data: ") + (msg ? msg : "zlib error"));
+        }
+        raw.resize(done + static_cast<std::size_t>(got));
+        if (static_cast<std::size_t>(got) < n)
+            throw FileError(path, "truncated IDX file: its header declares " + std::to_string(total) +
+                                      " bytes of data, the file holds " + std::to_string(raw.size()));
+    }
     out.values.resize(count);
-    for (std::size_t i = 0; i < count; ++i) out.values[i] = decode(out.type_code, &raw[i * esize]);
+    for (std::size_t i = 0; i < count; ++i) {
+        out.values[i] = decode(out.type_code, &raw[i * esize]);
+        if (!std::isfinite(out.values[i]))
+            throw FileError(path, "value " + std::to_string(i) + " is not finite (" + std::to_string(out.values[i]) + ")");
+    }
     unsigned char extra;
     if (gzread(f.get(), &extra, 1) > 0) throw FileError(path, "IDX file has trailing bytes after the data its header declares");
     return out;

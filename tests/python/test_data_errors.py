@@ -1,6 +1,10 @@
 """A bad data file is found before the output file exists: exit 2, one line naming the file, no
 output file, and an existing file left untouched even with --force. `settle validate` finds it too."""
+import gzip
 import shutil
+import struct
+
+import numpy as np
 
 import pytest
 
@@ -20,6 +24,17 @@ def bad_data_dir(tmp_path, kind):
         if kind == "garbage" and name.startswith("train-images"):
             (d / name).write_bytes(b"not an idx file at all")
             continue
+        if kind == "liar" and name.startswith("train-images"):
+            # The header claims 200 million 28x28 images; ten are present. Memory must follow the data.
+            header = bytes([0, 0, 0x08, 3]) + struct.pack(">III", 200_000_000, 28, 28)
+            (d / name).write_bytes(gzip.compress(header + bytes(10 * 28 * 28)))
+            continue
+        if kind == "nan" and name.startswith("train-images"):
+            pixels = np.zeros((60000, 28, 28), dtype=">f4")
+            pixels[3, 4, 5] = np.nan
+            header = bytes([0, 0, 0x0D, 3]) + struct.pack(">III", 60000, 28, 28)
+            (d / name).write_bytes(gzip.compress(header + pixels.tobytes(), compresslevel=1))
+            continue
         shutil.copy(f"{DATA}/{name}", d / name)
     return d
 
@@ -31,7 +46,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("config, key", CASES)
-@pytest.mark.parametrize("kind", ["missing", "garbage"])
+@pytest.mark.parametrize("kind", ["missing", "garbage", "liar", "nan"])
 def test_bad_data_leaves_no_file(settle, tmp_path, config, key, kind):
     data = bad_data_dir(tmp_path, kind)
     out = tmp_path / "out.h5"
