@@ -5,7 +5,9 @@
 //   settle info FILE.h5
 //   settle plot FILE.h5 [--out DIR] [--what LIST]
 // Exit codes: 0 finished, 2 bad input (config, options, files; no output file), 128 + signal
-// interrupted by SIGINT, SIGTERM or SIGHUP (the file holds what was simulated), 1 internal error.
+// interrupted by SIGINT, SIGTERM or SIGHUP (the file holds what was simulated), 3 the output file
+// could not be written (disk full, ...: the file holds what was flushed, marked incomplete),
+// 1 internal error.
 // `settle run` ends with a short summary for people when stdout is a terminal, and with the
 // one-line JSON summary otherwise (pipes, files, scripts) or with --json.
 #include <unistd.h>
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -313,8 +316,13 @@ int info_command(const std::string& path) {
             h5::Handle g = h5::open_group(reports.get(), pop);
             const auto shape = h5::dataset_shape(g.get(), "data");
             const auto nodes = h5::dataset_shape(g.get(), "mapping/node_ids");
-            std::cout << "    " << pop << ": " << shape.at(0) << " samples x " << shape.at(1) << " columns ("
-                      << nodes.at(0) << " nodes)\n";
+            // The time span [start, stop, dt] is written at every flush; rows past it never were.
+            const std::vector<double> span = h5::read_f64_dataset(g.get(), "mapping/time");
+            std::uint64_t rows = shape.at(0);
+            if (span.size() >= 3 && span[2] > 0.0 && span[1] >= span[0])
+                rows = std::min<std::uint64_t>(rows, static_cast<std::uint64_t>(std::llround((span[1] - span[0]) / span[2])));
+            std::cout << "    " << pop << ": " << rows << " samples x " << shape.at(1) << " columns (" << nodes.at(0)
+                      << " nodes)" << (rows < shape.at(0) ? " (later rows were never written)" : "") << "\n";
         }
     }
     return 0;
@@ -389,6 +397,12 @@ int main(int argc, char** argv) {
     } catch (const InputError& e) {
         std::cerr << "settle: error: " << e.what() << "\n";
         return 2;
+    } catch (const OutputError& e) {
+        std::cerr << "settle: error: " << e.what() << std::endl;
+        // HDF5 could not close a file it cannot write; its exit handler would try again and crash
+        // (HDF5 1.10). What could be saved is on disk, so end without the library's exit handlers.
+        std::cout.flush();
+        std::_Exit(3);
     } catch (const std::exception& e) {
         std::cerr << "settle: internal error: " << e.what() << "\n";
         return 1;

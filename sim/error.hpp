@@ -23,6 +23,18 @@ private:
     std::string key_;
 };
 
+// Writing the output file failed during the run (disk full, file size limit, I/O error). Not an
+// input error: the file stays, marked incomplete, holding what was flushed before (exit code 3).
+class OutputError : public std::runtime_error {
+public:
+    OutputError(std::string path, const std::string& message)
+        : std::runtime_error(path + ": " + message), path_(std::move(path)) {}
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
+
 // A data or output file that cannot be read or written.
 class FileError : public InputError {
 public:

@@ -224,6 +224,15 @@ void ExtensibleDataset::append(const void* data, std::size_t rows) {
     rows_ += rows;
 }
 
+bool ExtensibleDataset::truncate_to_durable() {
+    if (!dataset_) return true;
+    const std::vector<hsize_t> dims =
+        cols_ > 0 ? std::vector<hsize_t>{durable_rows_, cols_} : std::vector<hsize_t>{durable_rows_};
+    if (H5Dset_extent(dataset_.get(), dims.data()) < 0) return false;
+    rows_ = durable_rows_;
+    return true;
+}
+
 }  // namespace settle::h5
 
 namespace settle::h5 {

@@ -83,6 +83,12 @@ public:
     ExtensibleDataset(hid_t parent, const std::string& name, hid_t mem_type, std::size_t cols, std::size_t chunk_rows);
     void append(const void* data, std::size_t rows);
     std::uint64_t rows() const { return rows_; }
+    // Rows known to be on disk: set after a successful flush of the file.
+    void mark_durable() { durable_rows_ = rows_; }
+    // After a failed write: shrinks the dataset back to its durable rows, so that no reader sees
+    // rows whose data never reached the disk (they would read as zeros). Best effort: false when
+    // HDF5 refuses.
+    bool truncate_to_durable();
     hid_t id() const { return dataset_.get(); }
 
 private:
@@ -90,6 +96,7 @@ private:
     hid_t type_ = H5I_INVALID_HID;
     std::size_t cols_ = 0;
     std::uint64_t rows_ = 0;
+    std::uint64_t durable_rows_ = 0;
     std::string name_;
 };
 

@@ -9,6 +9,7 @@ namespace {
 constexpr std::size_t spike_chunk = 1u << 15;
 constexpr std::size_t spike_buffer_limit = 1u << 16;
 constexpr std::size_t report_buffer_limit_values = 1u << 18;
+
 }  // namespace
 
 SonataWriter::SonataWriter(std::string path, bool overwrite, std::vector<std::string> spike_populations,
@@ -84,12 +85,12 @@ void SonataWriter::on_spike(std::size_t population, node_index node, time_ms t) 
     SpikeStream& s = spikes_[population];
     s.t_buffer.push_back(t);
     s.id_buffer.push_back(node);
-    if (s.t_buffer.size() >= spike_buffer_limit) {
+    if (s.t_buffer.size() >= spike_buffer_limit) guarded([&] {
         s.timestamps.append(s.t_buffer.data(), s.t_buffer.size());
         s.node_ids.append(s.id_buffer.data(), s.id_buffer.size());
         s.t_buffer.clear();
         s.id_buffer.clear();
-    }
+    });
 }
 
 void SonataWriter::on_sample(std::size_t probe, std::uint64_t, time_ms t, const std::vector<double>& row) {
@@ -97,10 +98,10 @@ void SonataWriter::on_sample(std::size_t probe, std::uint64_t, time_ms t, const 
     // The first row fixes the report's start (a driver may know its window only when it runs).
     if (r.data.rows() == 0 && r.buffer.empty()) r.start = t;
     for (double v : row) r.buffer.push_back(static_cast<float>(v));
-    if (r.buffer.size() >= report_buffer_limit_values) {
+    if (r.buffer.size() >= report_buffer_limit_values) guarded([&] {
         r.data.append(r.buffer.data(), r.buffer.size() / std::max<std::size_t>(r.columns, 1));
         r.buffer.clear();
-    }
+    });
 }
 
 void SonataWriter::write_buffers() {
@@ -123,13 +124,40 @@ void SonataWriter::write_buffers() {
 void SonataWriter::flush_to_disk() {
     write_buffers();
     h5::flush(file_.get(), path_);
+    for (SpikeStream& s : spikes_) {
+        s.timestamps.mark_durable();
+        s.node_ids.mark_durable();
+    }
+    for (ReportStream& r : reports_) r.data.mark_durable();
     ++flushes_;
     last_flush_ = std::chrono::steady_clock::now();
 }
 
 void SonataWriter::on_progress(time_ms, std::uint64_t) {
     const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_flush_).count();
-    if (since >= flush_interval_s_) flush_to_disk();
+    if (since >= flush_interval_s_) guarded([&] { flush_to_disk(); });
+}
+
+void SonataWriter::fail(const std::string& why) {
+    failed_ = true;
+
+    // Best effort: the datasets go back to the rows of the last successful flush, whose data is
+    // on disk, and that state is flushed. A timestamps and a node_ids dataset then still agree.
+    for (SpikeStream& s : spikes_) {
+        s.timestamps.truncate_to_durable();
+        s.node_ids.truncate_to_durable();
+    }
+    for (ReportStream& r : reports_) {
+        r.data.truncate_to_durable();
+        if (r.time) {
+            const double stop = r.start + static_cast<double>(r.data.rows()) * r.dt;
+            const double span[3] = {r.start, stop, r.dt};
+            H5Dwrite(r.time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, span);
+        }
+    }
+    if (file_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+    throw OutputError(path_, "writing failed (" + why +
+                                 "): the file keeps what was flushed before and is not marked complete");
 }
 
 void SonataWriter::add_final_weights(const std::string& projection, std::vector<std::uint64_t> sources,
@@ -139,6 +167,13 @@ void SonataWriter::add_final_weights(const std::string& projection, std::vector<
 
 void SonataWriter::finish(const RunStats& stats, const std::vector<std::string>& population_names,
                           const InMemoryResults& results, const std::string& summary_json, double wall_seconds) {
+    if (failed_) return;
+    guarded([&] { write_buffers_and_metadata(stats, population_names, results, summary_json, wall_seconds); });
+}
+
+void SonataWriter::write_buffers_and_metadata(const RunStats& stats, const std::vector<std::string>& population_names,
+                                              const InMemoryResults& results, const std::string& summary_json,
+                                              double wall_seconds) {
     write_buffers();
     file_.reset();  // ends SWMR writing; attributes can only be added outside it
     file_ = h5::open_file(path_, h5::Mode::read_write);

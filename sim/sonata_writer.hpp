@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/error.hpp"
 #include "sim/hdf5_file.hpp"
 #include "sim/output_lock.hpp"
 #include "sim/results.hpp"
@@ -69,6 +70,21 @@ private:
     };
     void write_buffers();
     void flush_to_disk();
+    void write_buffers_and_metadata(const RunStats& stats, const std::vector<std::string>& population_names,
+                                    const InMemoryResults& results, const std::string& summary_json, double wall_seconds);
+    // Runs a write; a failure (FileError from HDF5) becomes fail(). Nothing is written after one.
+    template <class Write>
+    void guarded(Write&& write) {
+        if (failed_) return;
+        try {
+            write();
+        } catch (const FileError& e) {
+            fail(e.what());
+        }
+    }
+    // Trims the datasets to what is on disk and throws OutputError.
+    [[noreturn]] void fail(const std::string& why);
+    bool failed_ = false;
 
     std::string path_;
     // Declared before file_: taken before the file is created or truncated, released after it

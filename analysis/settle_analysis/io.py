@@ -532,7 +532,12 @@ class SettleFile:
         if pointers.size != nodes.size + 1 or pointers[-1] != n_columns:
             raise SettleAnalysisError(f"{self.path}: /report/{name}/mapping/index_pointers does not match its data")
         column_nodes = np.repeat(nodes, np.diff(pointers))
-        start, _stop, dt = (float(x) for x in g["mapping/time"][()][:3])
+        start, stop, dt = (float(x) for x in g["mapping/time"][()][:3])
+        n_times = data.shape[0]
+        if dt > 0 and stop >= start:
+            # settle writes the time span at every flush: rows beyond it were never written (a run
+            # that failed to write, e.g. on a full disk, may leave them as zeros).
+            n_times = min(n_times, int(round((stop - start) / dt)))
 
         element_ids = (np.asarray(g["mapping/element_ids"][()], dtype=np.int64)
                        if "mapping/element_ids" in g else np.zeros(n_columns, dtype=np.int64))
@@ -546,7 +551,7 @@ class SettleFile:
             units = _texts(data.attrs["element_units"])
         else:
             units = [_text(data.attrs["units"]) if "units" in data.attrs else ""] * n_columns
-        return ReportLayout(name, start, dt, data.shape[0], column_nodes, names, units)
+        return ReportLayout(name, start, dt, n_times, column_nodes, names, units)
 
     def report(self, name: str, t_start: float | None = None, t_stop: float | None = None,
                node_ids=None, elements=None, max_samples: int | None = None) -> Report:
