@@ -183,6 +183,14 @@ void Simulator::process_candidate(std::size_t population, std::size_t stream, ti
         queue_.push({next, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
 }
 
+void Simulator::set_queue_geometry(time_ms bucket_width, std::size_t bucket_count) {
+    if (started_) throw std::logic_error("set_queue_geometry() after start()");
+    if (!(bucket_width > 0.0)) throw std::invalid_argument("set_queue_geometry: bucket width must be > 0");
+    EventQueue check(bucket_width, bucket_count);  // throws unless bucket_count is a power of two
+    queue_bucket_width_ = bucket_width;
+    queue_bucket_count_ = bucket_count;
+}
+
 void Simulator::reschedule(std::size_t population, std::size_t stream) {
     if (!started_) throw std::logic_error("reschedule() before start()");
     schedule_candidate(population, stream);
@@ -251,7 +259,7 @@ void Simulator::start(time_ms t_start) {
         }
     }
 
-    queue_ = EventQueue{};
+    queue_ = EventQueue{queue_bucket_width_, queue_bucket_count_};
     pending_.assign(n_pop, {});
     stream_heap_.clear();
     in_heap_.assign(n_pop, false);

@@ -96,6 +96,11 @@ class Simulator {
 public:
     explicit Simulator(Network& network, std::uint64_t seed);
 
+    // The calendar queue's layout (bucket width in ms, bucket count a power of two), before
+    // start(). It changes only where events wait, never their order: a test runs one network
+    // with several layouts and compares the spikes bitwise.
+    void set_queue_geometry(time_ms bucket_width, std::size_t bucket_count);
+
     void add_probe(StateProbe probe);
     const std::vector<StateProbe>& probes() const { return probes_; }
     // Spikes of these populations go to the observer (all others are counted only).
@@ -145,6 +150,8 @@ private:
     Network& network_;
     std::uint64_t seed_;
     EventQueue queue_;
+    time_ms queue_bucket_width_ = 0.025;
+    std::size_t queue_bucket_count_ = 16384;
     std::vector<StateProbe> probes_;
     std::vector<bool> record_spikes_;
     std::vector<std::vector<std::size_t>> outgoing_;       // per population: projections it sends

@@ -206,7 +206,8 @@ TEST_CASE("task 1 short: teacher-student regression learns, beats output-only, f
     CHECK(r("test_error_final") < 0.8 * r("test_error_output_only"));
     CHECK(r("test_error_frozen") == r("test_error_initial"));
     // The settled circuit is the static network with the same weights.
-    CHECK(r("circuit_static_max_abs_difference") < 0.02);
+    // docs/results.md: the settled circuit equals the static network to 0.002 (measured 0.0015).
+    CHECK(r("circuit_static_max_abs_difference") < 0.002);
     CHECK(std::abs(r("test_error_static") - r("test_error_final")) < 0.01 * r("test_error_final"));
 }
 

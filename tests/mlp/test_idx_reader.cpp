@@ -64,7 +64,7 @@ TEST_CASE("IDX reader rejects truncated files with a clear error", "[idx]") {
         write_bytes(dir.file("bad"), bytes);
         REQUIRE_THROWS_MATCHES(read_idx(dir.file("bad")), settle::FileError,
                                Catch::Matchers::Message(dir.file("bad") +
-                                                        ": truncated IDX file: expected 80 bytes of the data, found 73"));
+                                                        ": truncated IDX file: its header declares 80 bytes of data, the file holds 73"));
     }
     SECTION("header cut short") {
         bytes.resize(6);

@@ -256,8 +256,10 @@ tau_post = 10.0
         if (dt[i] > 0.0) CHECK(dw[i] > 0.0);
         if (dt[i] < 0.0) CHECK(dw[i] < 0.0);
     }
-    CHECK(std::abs(dw.back()) < 0.1 * peak);
-    CHECK(std::abs(dw.front()) < 0.1 * std::abs(trough));
+    // docs/results.md: both tails below 1 % of the peak at |dt| = 100 ms (measured: 0.67 % on the
+    // potentiation side, e^-5 of the 20 ms pre trace, and 0.006 % on the depression side).
+    CHECK(std::abs(dw.back()) < 0.01 * peak);
+    CHECK(std::abs(dw.front()) < 0.01 * std::abs(trough));
     CHECK(m["pair_stdp_max_rel_error"].get<double>() < 1e-12);
     CHECK(m["window_max_rel_error"].get<double>() < 1e-12);
 }
@@ -285,6 +287,7 @@ TEST_CASE("urbanczik_senn: the learning curve falls over 5 seeds, and not withou
     INFO("seed average: first 10 " << first << " mV, last 10 " << last << " mV");
     CHECK(last <= 5.0);
     CHECK(last <= 0.75 * first);
-    // Learning off: the teacher repeats exactly, so the curve is flat.
-    CHECK(mean(avg0, 90, 100) >= mean(avg0, 0, 10) - 1e-9);
+    // Learning off: input pattern, weights and teacher repeat exactly, so the curve is flat (equal
+    // to rounding: measured 1e-14 relative), neither falling nor rising.
+    CHECK(std::abs(mean(avg0, 90, 100) - mean(avg0, 0, 10)) <= 1e-9 * mean(avg0, 0, 10));
 }
