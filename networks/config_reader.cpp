@@ -3,6 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -403,6 +406,32 @@ void ConfigTable::finish() const {
                                              (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
     }
 }
+
+namespace {
+// Bytes this process may allocate: the smaller of the physical memory and RLIMIT_AS.
+double memory_budget_bytes() {
+    const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
+    struct rlimit limit {};
+    double budget = physical > 0.0 ? physical : 1e18;
+    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+        budget = std::min(budget, static_cast<double>(limit.rlim_cur));
+    return budget;
+}
+
+}  // namespace
+
+// Refuses, naming the key, a config whose `count` items of `bytes_each` cannot fit in memory,
+// before anything is allocated (a size of 1e12 would otherwise end in std::bad_alloc).
+void require_fits_in_memory(const ConfigTable& t, const std::string& key, double count, double bytes_each, const char* what) {
+    const double need = count * bytes_each, budget = memory_budget_bytes();
+    if (need > 0.5 * budget) {
+        char text[200];
+        std::snprintf(text, sizeof text, "%.3g %s need about %.3g GB, more than half of the %.3g GB this process may use",
+                      count, what, need / 1e9, budget / 1e9);
+        t.fail(key, text);
+    }
+}
+
 
 double require_positive(const ConfigTable& t, const std::string& key, double value) {
     if (!(value > 0.0)) t.fail(key, "must be > 0, got " + std::to_string(value));

@@ -108,6 +108,11 @@ private:
     std::set<std::string> asked_;  // keys a reader looked for, present or not: the vocabulary for suggestions
 };
 
+// Refuses, naming the key, a config whose `count` items of `bytes_each` need more than half of
+// the memory this process may use (min of physical memory and RLIMIT_AS), before anything is
+// allocated.
+void require_fits_in_memory(const ConfigTable& t, const std::string& key, double count, double bytes_each, const char* what);
+
 // Range checks that name the key and value on failure.
 double require_positive(const ConfigTable& t, const std::string& key, double value);
 double require_non_negative(const ConfigTable& t, const std::string& key, double value);

@@ -25,28 +25,6 @@ namespace settle {
 
 namespace {
 
-// Bytes this process may allocate: the smaller of the physical memory and RLIMIT_AS.
-double memory_budget_bytes() {
-    const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGESIZE));
-    struct rlimit limit {};
-    double budget = physical > 0.0 ? physical : 1e18;
-    if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
-        budget = std::min(budget, static_cast<double>(limit.rlim_cur));
-    return budget;
-}
-
-// Refuses, naming the key, a config whose `count` items of `bytes_each` cannot fit in memory,
-// before anything is allocated (a size of 1e12 would otherwise end in std::bad_alloc).
-void check_allocation(const ConfigTable& t, const std::string& key, double count, double bytes_each, const char* what) {
-    const double need = count * bytes_each, budget = memory_budget_bytes();
-    if (need > 0.5 * budget) {
-        char text[200];
-        std::snprintf(text, sizeof text, "%.3g %s need about %.3g GB, more than half of the %.3g GB this process may use",
-                      count, what, need / 1e9, budget / 1e9);
-        t.fail(key, text);
-    }
-}
-
 // Runs a model constructor, turning its std::invalid_argument into a ConfigError on `key`.
 template <class F>
 auto guarded(const ConfigTable& t, const std::string& key, F&& make) {
@@ -184,6 +162,8 @@ std::unique_ptr<Population> build_spike_train_source(ConfigTable& t, const std::
         if (size_i <= 0) t.fail("size", "required, must be >= 1");
         const double rate = require_non_negative(*fp, "rate_hz", fp->require_double("rate_hz"));
         const double period = require_positive(*fp, "period_ms", fp->require_double("period_ms"));
+        // The pattern is drawn in full at build time: rate x period spikes per node.
+        require_fits_in_memory(*fp, "rate_hz", rate * 1e-3 * period * static_cast<double>(size_i), 16.0, "pattern spikes");
         fp->finish();
         if (rep.period_ms == 0.0) rep.period_ms = period;
         if (rep.period_ms != period) t.fail("repeat.period_ms", "must equal frozen_poisson.period_ms");
@@ -250,7 +230,7 @@ std::unique_ptr<Population> read_population(ConfigTable& t) {
     const std::string model = t.get_choice("model", "", known_models());
     const auto size_i = t.get_int("size", -1);
     // Every model keeps some state per node; 64 bytes is below all of them.
-    if (size_i > 0) check_allocation(t, "size", static_cast<double>(size_i), 64.0, "nodes");
+    if (size_i > 0) require_fits_in_memory(t, "size", static_cast<double>(size_i), 64.0, "nodes");
     std::unique_ptr<Population> pop = model_registry().at(model).build(t, name, size_i);
     t.finish();
     return pop;
@@ -500,7 +480,7 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
                                 : rule.kind == ConnectionRule::Kind::fixed_indegree    ? static_cast<double>(rule.indegree) * n_post
                                 : rule.kind == ConnectionRule::Kind::one_to_one        ? n_pre
                                                                                        : static_cast<double>(rule.sources.size());
-        check_allocation(t, "connect", expected, 64.0, "connections");
+        require_fits_in_memory(t, "connect", expected, 64.0, "connections");
         const std::uint32_t key = stable_key(name);
         std::vector<std::pair<node_index, node_index>> pairs;
         try {

@@ -44,6 +44,9 @@ public:
             n_inputs_ = static_cast<std::size_t>(require_positive(t, "n_inputs", static_cast<double>(t.get_int("n_inputs", 200))));
             rate_hz_ = require_non_negative(t, "rate_hz", t.get_double("rate_hz", rate_hz_));
             pattern_ms_ = require_positive(t, "pattern_ms", t.get_double("pattern_ms", pattern_ms_));
+            // The frozen pattern is drawn in full before the run: rate x period spikes per input.
+            require_fits_in_memory(t, "rate_hz", rate_hz_ * 1e-3 * pattern_ms_ * static_cast<double>(n_inputs_), 16.0,
+                                   "pattern spikes");
             repetitions_ = static_cast<std::size_t>(require_positive(t, "repetitions", static_cast<double>(t.get_int("repetitions", 100))));
             lead_ = static_cast<std::size_t>(require_non_negative(t, "lead_repetitions", static_cast<double>(t.get_int("lead_repetitions", 2))));
             tail_ = static_cast<std::size_t>(require_non_negative(t, "tail_repetitions", static_cast<double>(t.get_int("tail_repetitions", 2))));
