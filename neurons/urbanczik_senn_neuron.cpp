@@ -216,16 +216,7 @@ void UrbanczikSennPopulation::remove_dendrite_listener(DendriteListener* listene
 
 void UrbanczikSennPopulation::advance(Node& n, node_index index, time_ms t1) {
     // Background arrivals split the advance, so that listeners always see input-free segments.
-    while (n.next_background <= t1) {
-        const time_ms arrival = n.next_background;
-        advance_free(n, index, arrival);
-        n.a_L += p_.background_weight;
-        n.a_s += p_.background_weight;
-        CounterRng rng(seed_, key(), index, StreamKind::background, n.background_counter);
-        n.next_background = arrival + rng.exponential(1e-3 * p_.background_rate_hz);
-        n.background_counter = rng.counter();
-    }
-    advance_free(n, index, t1);
+    with_background(n, index, t1, [&](Node& m, time_ms t) { advance_free(m, index, t); });
 }
 
 void UrbanczikSennPopulation::advance_free(Node& n, node_index index, time_ms t1) {
@@ -319,17 +310,8 @@ std::vector<StateVariable> UrbanczikSennPopulation::state_variables() const {
 
 UrbanczikSennPopulation::Node UrbanczikSennPopulation::state_at(node_index index, time_ms t) const {
     Node n = nodes_[index];
-    // The same background arrivals as advance(), drawn from the same counters on the copy.
-    while (n.next_background <= t) {
-        const time_ms arrival = n.next_background;
-        evolve(n, index, arrival, nullptr, nullptr);
-        n.a_L += p_.background_weight;
-        n.a_s += p_.background_weight;
-        CounterRng rng(seed_, key(), index, StreamKind::background, n.background_counter);
-        n.next_background = arrival + rng.exponential(1e-3 * p_.background_rate_hz);
-        n.background_counter = rng.counter();
-    }
-    evolve(n, index, t, nullptr, nullptr);
+    // The same background arrivals as advance(), drawn from the same counters, on the copy.
+    with_background(n, index, t, [&](Node& m, time_ms until) { evolve(m, index, until, nullptr, nullptr); });
     return n;
 }
 

@@ -36,6 +36,7 @@
 #include "neurons/conductance_signal.hpp"
 #include "sim/parameters.hpp"
 #include "sim/population.hpp"
+#include "sim/random.hpp"
 
 namespace settle {
 
@@ -153,6 +154,21 @@ private:
         std::uint64_t rng_counter = 0;
     };
     void advance(Node& n, node_index index, time_ms t1);
+    // Brings n to t1 through its background arrivals: `segment(n, t)` evolves n over an input-free
+    // stretch to t; between stretches the arrival's weight is added and the next one drawn.
+    template <class Segment>
+    void with_background(Node& n, node_index index, time_ms t1, Segment&& segment) const {
+        while (n.next_background <= t1) {
+            const time_ms arrival = n.next_background;
+            segment(n, arrival);
+            n.a_L += p_.background_weight;
+            n.a_s += p_.background_weight;
+            CounterRng rng(seed_, key(), index, StreamKind::background, n.background_counter);
+            n.next_background = arrival + rng.exponential(1e-3 * p_.background_rate_hz);
+            n.background_counter = rng.counter();
+        }
+        segment(n, t1);
+    }
     // The node's state at t >= its time, on a copy (what read() reports; nothing changes).
     Node state_at(node_index index, time_ms t) const;
     // Evolves n to t1 without telling listeners, counting closed-form and Odeint pieces if asked.
