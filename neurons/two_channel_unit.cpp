@@ -38,7 +38,7 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
     bias_.assign(n_, 0.0);
     kb_.assign(n_, 0.0);
     const std::size_t m = n_ * replicas_;
-    for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_, &somatic_count_}) v->assign(m, 0.0);
+    for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) v->assign(m, 0.0);
     rep_.resize(replicas_);
 }
 
@@ -55,9 +55,62 @@ void TwoChannelUnitPopulation::set_bias(std::vector<double> b) {
     for (std::size_t i = 0; i < n_; ++i) kb_[i] = p_.k * bias_[i];
 }
 
+void TwoChannelUnitPopulation::couple_soma_to(TwoChannelUnitPopulation& source, double g) {
+    auto bad = [&](const std::string& what) {
+        throw std::invalid_argument("population '" + name() + "' coupled to '" + source.name() + "': " + what);
+    };
+    if (&source == this) bad("a population cannot follow itself");
+    if (soma_source_) bad("already coupled");
+    if (!(g > 0.0 && std::isfinite(g))) bad("the coupling conductance must be finite and > 0");
+    if (source.n_ != n_ || source.replicas_ != replicas_) bad("needs the same units and replicas");
+    if (source.p_.tau_ms != p_.tau_ms || source.p_.synapse_tau_ms != p_.synapse_tau_ms)
+        bad("needs the same tau_ms and synapse_tau_ms");
+    soma_source_ = &source;
+    coupling_g_ = g;
+    source.coupled_.push_back(this);
+}
+
+void TwoChannelUnitPopulation::soma_coefficients(std::uint32_t replica, std::size_t unit, double& c0, double& cE,
+                                                 double& cEs) const {
+    // Without a teacher (set_teacher refuses one here): U = k b + (Vp + Np) E + C (A + B) Es.
+    const std::size_t idx = std::size_t{replica} * n_ + unit;
+    c0 = kb_[unit];
+    cE = Vp_[idx] + Np_[idx];
+    cEs = C_ * (A_[idx] + B_[idx]);
+}
+
+void TwoChannelUnitPopulation::follow_source(std::uint32_t replica, time_ms t, std::size_t first, std::size_t count) {
+    const Replica& rep = rep_[replica];
+    const double D = t - rep.t0, g = rep.g, a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+    const Factors f = decay(replica, t);
+    const double fa = std::exp(a * D / p_.tau_ms);
+    // The source's coefficients are relative to its own reference time; the same one after the
+    // kernel's rebases (then both factors are exactly 1).
+    const double shift = rep.t0 - soma_source_->rep_[replica].t0;
+    const double fE = shift == 0.0 ? 1.0 : std::exp(-shift / p_.tau_ms);
+    const double fEs = shift == 0.0 ? 1.0 : std::exp(-shift / p_.synapse_tau_ms);
+    for (std::size_t i = first; i < first + count; ++i) {
+        const std::size_t idx = std::size_t{replica} * n_ + i;
+        double c0, cE, cEs;
+        soma_source_->soma_coefficients(replica, i, c0, cE, cEs);
+        cE *= fE;
+        cEs *= fEs;
+        // N's particular part is linear in the target's coefficients; Nf takes back its jump.
+        const double jump = g / a * (c0 - y_[idx]) + (cE - yE_[idx]) * f.E + g * K * (cEs - yEs_[idx]) * f.Es;
+        Nf_[idx] -= jump * fa;
+        y_[idx] = c0;
+        yE_[idx] = cE;
+        yEs_[idx] = cEs;
+    }
+}
+
+void TwoChannelUnitPopulation::notify_coupled(std::uint32_t replica, time_ms t, std::size_t first, std::size_t count) {
+    for (TwoChannelUnitPopulation* c : coupled_) c->follow_source(replica, t, first, count);
+}
+
 void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
     // At rest: U = Vbar = 0, no input, no teacher.
-    for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_, &somatic_count_}) std::fill(v->begin(), v->end(), 0.0);
+    for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) std::fill(v->begin(), v->end(), 0.0);
     for (std::uint32_t r = 0; r < replicas_; ++r)
         for (std::size_t i = 0; i < n_; ++i) Vp_[r * n_ + i] = -kb_[i];
     const double rate = rmax_per_ms_ * static_cast<double>(n_);
@@ -68,6 +121,17 @@ void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
         rep.rng = CounterRng(seed, key(), replica_keys_.empty() ? first_replica_ + r : replica_keys_[r], StreamKind::emission);
         rep.next = t_start + rep.rng.exponential(rate);
     }
+    if (soma_source_) {
+        // The coupling is on from rest: N(t_start) = 0 with the target 0 (Nf = -k b / a, see the
+        // particular part), then the source's U as the target, N kept continuous.
+        for (std::uint32_t r = 0; r < replicas_; ++r) {
+            rep_[r].g = coupling_g_;
+            for (std::size_t i = 0; i < n_; ++i) Nf_[std::size_t{r} * n_ + i] = -kb_[i] / (1.0 + coupling_g_);
+            follow_source(r, t_start, 0, n_);
+        }
+    }
+    // Populations coupled to this one and initialised before it take its rest state.
+    for (std::uint32_t r = 0; r < replicas_; ++r) notify_coupled(r, t_start, 0, n_);
 }
 
 void TwoChannelUnitPopulation::check_rebased(std::uint32_t replica, time_ms t) const {
@@ -105,7 +169,8 @@ TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::u
         N = Np_[idx] * f.E + C_ * B_[idx] * f.Es;
     } else {
         const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-        N = Nf_[idx] * f.Ea + g * (y_[idx] - kb_[unit]) / a - Vp_[idx] * f.E + (B_[idx] - g * C_ * A_[idx]) * K * f.Es;
+        N = Nf_[idx] * f.Ea + g * (y_[idx] - kb_[unit]) / a + (yE_[idx] - Vp_[idx]) * f.E +
+            (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
     }
     return {Vbar + N, Vbar, kb_[unit] + A_[idx] * f.Es};
 }
@@ -214,6 +279,7 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
     } else {
         throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
     }
+    notify_coupled(replica, t, first, count);
 }
 
 void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_ms t, double amount) {
@@ -235,6 +301,7 @@ void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_
             const double a = 1.0 + rep.g;
             Nf_[idx] -= dkb / a * std::exp(a * D / p_.tau_ms);
         }
+        notify_coupled(r, t, unit, 1);
     }
 }
 
@@ -244,6 +311,10 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
     if (y.size() != n_) throw std::invalid_argument("population '" + name() + "': one teacher target per unit");
     for (double v : y)
         if (!std::isfinite(v)) throw std::invalid_argument("population '" + name() + "': non-finite teacher target");
+    if (soma_source_)
+        throw std::logic_error("population '" + name() + "': its teacher is the soma coupling to '" + soma_source_->name() + "'");
+    if (g > 0.0 && !coupled_.empty())
+        throw std::logic_error("population '" + name() + "': populations are coupled to its U, which must stay teacher-free");
     Replica& rep = rep_[replica];
     const std::size_t base = std::size_t{replica} * n_;
     if (rep.g == 0.0 && g == 0.0) {  // no conductance before or after: N is unchanged, bitwise
@@ -267,7 +338,8 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
             Nf_[idx] = 0.0;
         } else {
             const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-            const double part = g * (y_[idx] - kb_[i]) / a - Vp_[idx] * f.E + (B_[idx] - g * C_ * A_[idx]) * K * f.Es;
+            const double part = g * (y_[idx] - kb_[i]) / a + (yE_[idx] - Vp_[idx]) * f.E +
+                                (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
             Nf_[idx] = (N[i] - part) * std::exp(a * D / p_.tau_ms);
         }
     }
@@ -283,6 +355,8 @@ void TwoChannelUnitPopulation::rebase(std::uint32_t replica, time_ms t) {
         Vp_[i] *= f.E;
         Np_[i] *= f.E;
         Nf_[i] *= f.Ea;
+        yE_[i] *= f.E;
+        yEs_[i] *= f.Es;
     }
     rep.t0 = t;
 }

@@ -36,6 +36,16 @@
 // may rebase at its own schedule-fixed times too; an advance too far from t0 is an error.
 // tau_s = tau is not supported yet (C would be infinite): the constructor refuses it.
 //
+// Soma coupling (couple_soma_to): the teacher may instead be a permanent conductance g toward
+// the somatic potential U_src(t) of the same unit and replica of another two_channel_unit
+// population without a teacher (the circuit's learned-feedback units follow their layer's
+// potential). Between the source's events U_src = k b_src + cE E + cEs Es, so the target is
+//   y(t) = y0 + yE E + yEs Es,   and N's particular part  g (y0 - k b) / a + (yE - Vp) E
+//                                                        + (B + g (yEs - C A)) K Es.
+// Whenever the source's coefficients change (an input or a bias change) it tells the coupled
+// population, which takes the new y coefficients and corrects Nf so that N stays continuous: the
+// coupling is exact, with no time step and no sampling of U_src.
+//
 // Node ids: (replica * 2 + channel) * units + unit. State variables: U, Vbar, V* (read() is a
 // pure function of the coefficients: reading never changes the state or its advance).
 #include <cstdint>
@@ -91,6 +101,8 @@ public:
     double input_time_constant(int) const override { return p_.synapse_tau_ms; }
 
     // Teacher conductance g >= 0 toward targets y (one per unit) for one replica from t on.
+    // Refused for a coupled population (its teacher is the coupling) and, with g > 0, for a
+    // population others are coupled to (their target must stay a sum of tau and tau_s terms).
     void set_teacher(std::uint32_t replica, time_ms t, double g, const std::vector<double>& y);
     // The key of each replica's emission stream (default first_replica + replica). Replicas with
     // equal keys draw the same candidates and acceptance numbers: common random numbers, e.g. for
@@ -98,6 +110,11 @@ public:
     void set_replica_keys(std::vector<std::uint32_t> keys);
     // Somatic-channel spikes of each unit of a replica since initialize() (units() values).
     const double* somatic_counts(std::uint32_t replica) const { return &somatic_count_[std::size_t{replica} * n_]; }
+    // Soma coupling (see above): from initialize() on, every replica's teacher is the conductance
+    // g > 0 toward U of the same unit and replica of `source`, which needs the same units,
+    // replicas, tau_ms and synapse_tau_ms. Before the simulator starts. Invariant relied on:
+    // `source` outlives this population (both belong to one Network).
+    void couple_soma_to(TwoChannelUnitPopulation& source, double g);
     // Biases b (one per unit); before initialize(), or through add_constant() during a run.
     void set_bias(std::vector<double> b);
     const std::vector<double>& bias() const { return bias_; }
@@ -120,6 +137,12 @@ private:
     // coefficient updates of the header, shared by add_column and add_input.
     void add_span(int receptor, std::uint32_t replica, time_ms t, const double* values, std::ptrdiff_t stride,
                   double gain, std::size_t first, std::size_t count);
+    // Coupling: U's coefficients of units first .. first + count - 1 of one replica, relative to
+    // this population's reference time t0 (only without a teacher), and the coupled side's update
+    // when they changed at t (N continuous).
+    void soma_coefficients(std::uint32_t replica, std::size_t unit, double& c0, double& cE, double& cEs) const;
+    void follow_source(std::uint32_t replica, time_ms t, std::size_t first, std::size_t count);
+    void notify_coupled(std::uint32_t replica, time_ms t, std::size_t first, std::size_t count);
 
     TwoChannelUnitParameters p_;
     std::size_t n_;
@@ -132,6 +155,11 @@ private:
     std::vector<double> bias_, kb_;
     // Per replica and unit (index replica * n + unit).
     std::vector<double> A_, Vp_, B_, Np_, Nf_, y_, somatic_count_;
+    // The teacher target's tau and tau_s coefficients (non-zero only when coupled): y = y_ + yE_ E + yEs_ Es.
+    std::vector<double> yE_, yEs_;
+    TwoChannelUnitPopulation* soma_source_ = nullptr;
+    double coupling_g_ = 0.0;
+    std::vector<TwoChannelUnitPopulation*> coupled_;  // populations coupled to this one's U
     std::vector<std::uint32_t> replica_keys_;
     struct Replica {
         time_ms t0 = 0.0;

@@ -42,7 +42,9 @@ void LagCompensatedRule::on_post_emission(node_index unit, std::uint32_t q, std:
     const double* tr = own_->trace_ref(q);
     const double ad = a * own_->trace_decay(q, t);
     double* dW = &buf.dW[std::size_t{unit} * n_pre_];
-    for (std::size_t j = 0; j < n_pre_; ++j) dW[j] += ad * tr[j];
+    // The presynaptic signal is offset + tr (DenseProjection's source offset; usually 0).
+    const double a_offset = a * own_->source_offset();
+    for (std::size_t j = 0; j < n_pre_; ++j) dW[j] += ad * tr[j] + a_offset;
     if (p_.learn_bias) buf.db[unit] += a;
     buf.touched[unit] = 1;
     any_touched_[unit] = 1;

@@ -10,7 +10,8 @@
 //
 //   dW_ij/dt = eta c (S^U_i(t) - S^Vbar_i(t)) tr_j(t) / (r_max R),   db_i/dt = the same without tr_j,
 //
-// tr_j the projection's presynaptic trace at that instant (exact: DenseProjection), r_max the
+// tr_j the projection's presynaptic signal at that instant (its trace plus its source offset, 0
+// unless the source's decoded signal is affine: DenseProjection; exact), r_max the
 // target's maximum rate (1/ms), c a scale (the slope of the target's decoded signal: 1 for a
 // logistic unit, hi - lo for a linear one), R the number of replicas (replicas share the matrix
 // and their updates are averaged). Its expectation over the channels is the rate form's

@@ -43,6 +43,20 @@ void DenseProjection::bind(Population& source, Population& target) {
     tau_ = dense->input_time_constant(receptor_);
     replicas_ = source.replicas();
     n_src_ = source_units();
+    if (offset_ != 0.0 && !offset_applied_) {
+        offset_applied_ = true;
+        for (std::size_t j = 0; j < target_units(); ++j) {
+            double row_sum = 0.0;
+            for (std::size_t m = 0; m < n_src_; ++m) row_sum += weight(m, j);
+            dense->add_constant(receptor_, static_cast<node_index>(j), 0.0, offset_ * row_sum);
+        }
+    }
+}
+
+void DenseProjection::set_source_offset(double offset) {
+    if (!std::isfinite(offset)) throw std::invalid_argument("dense projection '" + name_ + "': non-finite source offset");
+    if (offset_applied_) throw std::logic_error("dense projection '" + name_ + "': source offset set after the first run");
+    offset_ = offset;
 }
 
 void DenseProjection::keep_traces() {
@@ -84,12 +98,22 @@ void DenseProjection::on_source_row_change(std::size_t m, const double* delta, s
         const double tr = trace(r, m, t);
         if (tr != 0.0) dense_target_->add_column(receptor_, r, t, delta, stride, tr);
     }
+    if (offset_ != 0.0)
+        for (std::size_t j = 0; j < target_units(); ++j) {
+            const double d = delta[static_cast<std::ptrdiff_t>(j) * stride];
+            if (d != 0.0) dense_target_->add_constant(receptor_, static_cast<node_index>(j), t, offset_ * d);
+        }
 }
 
 void DenseProjection::on_target_row_change(std::size_t j, const double* delta, time_ms t) {
     for (std::uint32_t r = 0; r < replicas_; ++r) {
         const double amount = dot_trace(delta, r, t);
         if (amount != 0.0) dense_target_->add_input(receptor_, r, static_cast<node_index>(j), t, amount);
+    }
+    if (offset_ != 0.0) {
+        double sum = 0.0;
+        for (std::size_t m = 0; m < n_src_; ++m) sum += delta[m];
+        if (sum != 0.0) dense_target_->add_constant(receptor_, static_cast<node_index>(j), t, offset_ * sum);
     }
 }
 

@@ -24,6 +24,14 @@
 // tau the target receptor's time constant (DenseTarget::input_time_constant). The filtering
 // itself happens in the target; the projection keeps tr (its "presynaptic traces") only when a
 // plasticity rule or a tie needs them.
+//
+// Source offset: a source whose decoded signal is affine in its trace (the circuit's linear
+// output unit: a = lo + (hi - lo) tr) projects o + tr_m, o = set_source_offset(). The constant
+// part o sum_m M_jm of target j's input is a constant input of the target (DenseTarget::
+// add_constant): added once, when the projection is first bound (before the populations are
+// initialised), and kept equal to o times the row sum through every matrix change after it. So a
+// target's constant input (a two_channel_unit's bias) includes it. Rules use o + tr as the
+// presynaptic signal (source_offset()).
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -99,6 +107,9 @@ public:
     // Checks sizes and channels against the two populations and the target's receptor; called
     // by the simulator before the first run.
     void bind(Population& source, Population& target);
+    // Before the first bind (default 0, finite).
+    void set_source_offset(double offset);
+    double source_offset() const { return offset_; }
     Population& target() const { return *target_; }
     DenseTarget& dense_target() const { return *dense_target_; }
 
@@ -135,6 +146,8 @@ private:
     std::shared_ptr<DenseMatrix> matrix_;
     bool transposed_;
     std::vector<double> channel_gain_;
+    double offset_ = 0.0;
+    bool offset_applied_ = false;  // the constant o sum_m M_jm is in the target (once, at the first bind)
     Population* target_ = nullptr;
     DenseTarget* dense_target_ = nullptr;
     double tau_ = 0.0;

@@ -154,7 +154,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     if (c.engine == Engine::event) {
         if (c.mode != Mode::spiking) t.fail("engine", "\"event\" runs the spiking mode (set mode = \"spiking\")");
         if (c.nudge != Nudge::twin) t.fail("engine", "\"event\" implements the twin nudge only so far");
-        if (c.feedback == Feedback::learned) t.fail("engine", "\"event\" implements random and symmetric feedback only so far");
         if (c.synapse_tau_ms == c.tau_ms) t.fail("synapse_tau_ms", "must differ from tau_ms with engine = \"event\"");
     }
     if (ct) t.finish();
@@ -204,11 +203,14 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     if (auto rec = root.table("record")) {
         std::vector<std::string> names{"input"};
         for (std::size_t l = 1; l < c.sizes().size(); ++l) names.push_back("layer" + std::to_string(l));
+        if (c.feedback == Feedback::learned)  // the training network's feedback populations
+            for (std::size_t l = 1; l + 1 < c.sizes().size(); ++l) names.push_back("feedback" + std::to_string(l));
         auto check_name = [&](ConfigTable& t, const std::string& key, const std::string& n) {
             if (std::find(names.begin(), names.end(), n) == names.end()) {
                 const std::string hint = closest_match(n, names);
                 t.fail(key, "no circuit population named '" + n + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
-                                "; the populations are input, layer1 .. layer" + std::to_string(names.size() - 1));
+                                "; the populations are input, layer1 .. layer" + std::to_string(c.sizes().size() - 1) +
+                                (c.feedback == Feedback::learned ? " and feedback1 .. feedback" + std::to_string(c.sizes().size() - 2) : ""));
             }
         };
         const toml_value* spikes = rec->raw("spikes");

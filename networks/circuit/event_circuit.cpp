@@ -53,11 +53,10 @@ struct Built {
 
 EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : config_(config), seed_(seed) {
     if (config_.mode != Mode::spiking) throw std::invalid_argument("the event-driven circuit is the spiking mode");
-    if (config_.nudge != Nudge::twin || config_.feedback == Feedback::learned)
-        throw std::invalid_argument("the event-driven circuit implements the twin nudge with random or symmetric feedback");
+    if (config_.nudge != Nudge::twin) throw std::invalid_argument("the event-driven circuit implements the twin nudge");
     const Weights w = initial_weights(config_, seed_);
     for (const auto& W : w.W) W_.push_back(to_dense(W));
-    if (config_.feedback == Feedback::random)
+    if (config_.feedback != Feedback::symmetric)  // random: fixed; learned: Q_l's initial value
         for (const auto& B : initial_feedback(config_, seed_)) B_.push_back(to_dense(B));
 
     // The network of event_circuit.hpp, then the rule on each forward projection W<l> (the
@@ -76,8 +75,58 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
         rules_.push_back(rule.get());
         net_->dense_projection(l - 1).set_rule(std::move(rule));
     }
+    if (config_.feedback == Feedback::learned) add_learned_feedback();
     sim_ = std::make_unique<Simulator>(*net_, seed_);
     sim_->set_sync_interval(config_.sync_interval_ms);
+}
+
+void EventCircuit::add_learned_feedback() {
+    // Per hidden layer l: population feedback<l> coupled to layer l's soma, driven by layer l+1's
+    // somatic channel through Q_l (projection Q<l>, the matrix B<l> carries to the nudge), with the
+    // same rule at its channels' disagreements: Q_l learns to reconstruct U_l, teacher or not.
+    const std::vector<int> n = config_.sizes();
+    const std::size_t L = n.size() - 1;
+    const auto R = static_cast<std::uint32_t>(config_.streams);
+    const double tau_s = config_.synapse_tau_ms, r = config_.rate_max_hz * 1e-3;
+    for (std::size_t l = 1; l < L; ++l) {
+        TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
+        p.emission = TwoChannelUnitParameters::Emission::linear;
+        p.lo = config_.feedback_lo;
+        p.hi = config_.feedback_hi;
+        auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed("", "feedback", l), static_cast<std::size_t>(n[l]),
+                                                              R, p);
+        pop->couple_soma_to(*layers_[l - 1], config_.g_feedback);  // c_l = 0 at start
+        feedback_.push_back(pop.get());
+        const std::size_t population = net_->add_population(std::move(pop));
+        // Layer l+1's decoded signal a = lo + slope s for the output, s for a hidden layer.
+        const bool above_is_output = l + 1 == L;
+        auto q = std::make_unique<DenseProjection>(indexed("", "Q", l), l + 1, population,
+                                                   TwoChannelUnitPopulation::dendrite, B_[l - 1], false,
+                                                   std::vector<double>{decode_slope(static_cast<int>(l + 1)) / (r * tau_s), 0.0});
+        if (above_is_output) q->set_source_offset(config_.output_lo);
+        LagCompensatedRule::Parameters rp;
+        rp.eta_per_ms = config_.eta_feedback;
+        rp.scale = config_.feedback_span();
+        rp.rate_max_hz = config_.rate_max_hz;
+        q->set_rule(std::make_unique<LagCompensatedRule>(rp));
+        net_->add_dense_projection(std::move(q));
+    }
+}
+
+std::vector<double> EventCircuit::reconstruction_error(const Eigen::MatrixXd& x) const {
+    if (feedback_.empty()) return {};
+    std::vector<Eigen::MatrixXd> Q;
+    std::vector<Eigen::VectorXd> c;
+    const std::size_t L = W_.size();
+    for (std::size_t i = 0; i < feedback_.size(); ++i) {
+        Q.push_back(to_eigen(*B_[i]));
+        // The population's constant input holds c_l plus Q<l>'s source offset times the row sums.
+        const std::vector<double>& bias = feedback_[i]->bias();
+        Eigen::VectorXd ci = Eigen::Map<const Eigen::VectorXd>(bias.data(), static_cast<Eigen::Index>(bias.size()));
+        if (i + 2 == L) ci -= config_.output_lo * Q.back().rowwise().sum();
+        c.push_back(std::move(ci));
+    }
+    return feedback_reconstruction_error(weights(), config_.k(), Q, c, x);
 }
 
 TwoChannelUnitParameters EventCircuit::unit_parameters(int layer) const {
@@ -367,7 +416,6 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
     const CircuitConfig& cfg = config_;
     const int S = cfg.streams;
     const auto n_samples = static_cast<std::size_t>(data.x_train.cols());
-    const std::size_t L = layers_.size();
     TwoChannelUnitPopulation& output = *layers_.back();
     std::vector<PresentationSchedule> schedules;
     std::vector<Presentation> current;
@@ -418,7 +466,7 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
         const RunStats& rs = sim.stats();
         st.t = sim.now();
         st.input_spikes = static_cast<double>(rs.spikes[0]);
-        for (std::size_t l = 1; l <= L; ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
+        for (std::size_t l = 1; l < rs.spikes.size(); ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
         st.synaptic_events = static_cast<double>(rs.synaptic_events);
         for (const LagCompensatedRule* r : rules_) st.weight_updates += r->updates();
         return st;

@@ -17,8 +17,18 @@
 //   projection "B<l>" (l < L)     dense, layer l+1 -> layer l, receptor nudge; both channels, gains
 //                                 +-lambda k c / (r tau_s) (c: layer l+1's decoded slope), so it
 //                                 carries the twin nudge lambda k G (a(s^U) - a(s^Vbar)); G a
-//                                 fixed random matrix (`random`) or W<l+1> transposed and tied to
-//                                 it (`symmetric`: it stays W^T bitwise while W learns)
+//                                 fixed random matrix (`random`), W<l+1> transposed and tied to
+//                                 it (`symmetric`: it stays W^T bitwise while W learns), or Q_l
+//                                 (`learned`: tied to Q<l>, which learns)
+//   learned feedback only, per hidden layer l (training network):
+//   population "feedback<l>"      two_channel_unit, n_l units, linear emission over
+//                                 feedback_range, soma coupled to layer l's U with conductance
+//                                 g_feedback (two_channel_unit.hpp, "Soma coupling")
+//   projection "Q<l>"             dense, layer l+1 -> feedback<l>, receptor dendrite; somatic
+//                                 channel, layer l+1's decoded signal (source offset output lo
+//                                 when l+1 is the output); rule lag_compensated (eta_feedback,
+//                                 not annealed; scale: the feedback range's span). Q_l learns to
+//                                 reconstruct U_l from layer l+1's spikes, with or without teacher
 // The teacher is layer L's conductance g_teacher toward the targets, switched by the driver.
 // These are the equations of the circuit's spiking mode (spiking_circuit.hpp, the stepped
 // implementation) without its time step: spikes and weight changes happen at their exact times.
@@ -78,7 +88,8 @@ public:
     void set_eta(double hidden, double out);
     void set_eta_scale(double scale);
     Eigen::MatrixXd feedback_matrix(int i) const;
-    std::vector<double> reconstruction_error(const Eigen::MatrixXd&) const { return {}; }
+    // Learned feedback: see RateCircuit::reconstruction_error (empty for other feedback).
+    std::vector<double> reconstruction_error(const Eigen::MatrixXd& x) const;
 
     // Trains on the clock-free schedule until `presentations` presentations have ended over all
     // replicas; checkpoint(done) as in train() (circuit_training.hpp). `observer` sees the
@@ -123,6 +134,7 @@ private:
     std::unique_ptr<Network> circuit_network(std::uint32_t replicas, const std::string& prefix, bool with_feedback,
                                             std::uint32_t first_replica, const std::vector<Eigen::VectorXd>& biases) const;
     double decode_slope(int layer) const;
+    void add_learned_feedback();
 
     CircuitConfig config_;
     std::uint64_t seed_;
@@ -132,7 +144,8 @@ private:
     std::unique_ptr<Simulator> sim_;
     PooledPoissonSource* input_ = nullptr;
     std::vector<TwoChannelUnitPopulation*> layers_;
-    std::vector<LagCompensatedRule*> rules_;
+    std::vector<LagCompensatedRule*> rules_;  // the forward projections' (annealed); not Q<l>'s
+    std::vector<TwoChannelUnitPopulation*> feedback_;  // learned feedback: population feedback<l>
     RunObserver* record_observer_ = nullptr;
     double record_start_ms_ = 0.0;
     std::vector<double> teacher_onsets_;

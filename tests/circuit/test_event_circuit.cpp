@@ -1,6 +1,7 @@
 // The circuit on the event-driven kernel (engine = "event", event_circuit.hpp): its config keys,
-// short forms of tasks 1 and 2 against the stepped engine's acceptance in the same test run, and
-// symmetric feedback staying W^T bitwise while W learns.
+// short forms of tasks 1 and 2 against the stepped engine's acceptance in the same test run,
+// symmetric feedback staying W^T bitwise while W learns, and learned feedback reconstructing the
+// layer below without a teacher.
 #include <catch2/catch.hpp>
 
 #include "circuit_test_support.hpp"
@@ -19,8 +20,8 @@ TEST_CASE("event engine config: its keys, and the options it does not cover yet,
     CHECK_THROWS_WITH(parse("[circuit]\nengine = 'event'\n"), Catch::Contains("engine") && Catch::Contains("spiking"));
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nnudge = 'lateral'\n"),
                       Catch::Contains("engine") && Catch::Contains("twin"));
-    CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nfeedback = 'learned'\n"),
-                      Catch::Contains("engine"));
+    CHECK(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nfeedback = 'learned'\n[record]\nspikes = 'all'\n")
+              .record.spikes == std::vector<std::string>{"input", "layer1", "layer2", "feedback1"});
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nsynapse_tau_ms = 5.0\n"),
                       Catch::Contains("synapse_tau_ms"));
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'evnt'\n"), Catch::Contains("engine"));
@@ -74,6 +75,42 @@ TEST_CASE("event engine: symmetric feedback stays W^T bitwise while W learns", "
     const Eigen::MatrixXd fb = circuit.feedback_matrix(0);
     const Eigen::MatrixXd wt = after.W[1].transpose();
     CHECK(fb == wt);  // bitwise: the feedback projection holds W2 itself, transposed
+}
+
+TEST_CASE("event engine, learned feedback: without teacher Q_l learns to reconstruct U_l and no forward weight "
+          "changes",
+          "[circuit][event][spiking][learned]") {
+    // As the stepped loop's test (test_spiking_circuit.cpp): 4-6-5-3, 3 streams, eta_feedback
+    // 0.05, uniform inputs, about 20 s per stream; here through the clock-free schedule with the
+    // teacher's conductance 0, so the forward rules never see a disagreement.
+    CircuitConfig cfg = tiny(Feedback::learned);
+    cfg.mode = Mode::spiking;
+    cfg.engine = Engine::event;
+    cfg.eta_feedback = 0.05;
+    cfg.g_teacher = 0.0;
+    EventCircuit c(cfg, 2);
+    CounterRng rng(4, 2, 0, StreamKind::data);
+    const Eigen::MatrixXd probe = uniform(rng, 4, 200);
+    Dataset data;
+    data.x_train = uniform(rng, 4, 500);
+    data.y_train = Eigen::MatrixXd::Zero(3, 500);
+    const std::vector<double> before = c.reconstruction_error(probe);
+    REQUIRE(before.size() == 2);
+    const Weights w0 = c.weights();
+    const Eigen::MatrixXd q0 = c.feedback_matrix(0);
+    const EventCircuit::State st = c.train(data, 600, 1, [](std::int64_t) { return true; });
+    INFO("simulated " << st.t << " ms per stream");
+    REQUIRE(st.t > 15000.0);
+    const std::vector<double> after = c.reconstruction_error(probe);
+    for (std::size_t l = 0; l < 2; ++l) {
+        INFO("layer " << l + 1 << ": reconstruction error " << before[l] << " -> " << after[l]);
+        CHECK(after[l] < 0.5 * before[l]);
+    }
+    CHECK((c.feedback_matrix(0) - q0).cwiseAbs().maxCoeff() > 1e-3);  // Q_1 learned
+    for (std::size_t l = 0; l < w0.W.size(); ++l) {  // bitwise: no teacher, no forward change
+        CHECK(c.weights().W[l] == w0.W[l]);
+        CHECK(c.weights().b[l] == w0.b[l]);
+    }
 }
 
 TEST_CASE("event engine, temporal-derivative test: symmetric feedback moves the last hidden layer along -dLoss/dr, "

@@ -6,7 +6,9 @@
 // ODEs between the spikes the simulator produced, and applies the rule itself (from its own
 // traces) at each emission whose channels disagree, buffered per replica until the next sync
 // point: so it checks the models' closed forms, the dense delivery, the sync points, the tie and
-// the rule at once.
+// the rule at once. The same with learned feedback: a feedback population coupled to the hidden
+// layer's soma, its matrix Q (with the output's decoding offset) learning by the same rule and
+// carrying the nudge.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -27,6 +29,7 @@ using C = testing::TinyDenseCircuit;
 constexpr std::size_t n0 = C::n0, n1 = C::n1, n2 = C::n2, R = 2;
 constexpr double tau = C::tau, tau_s = C::tau_s, k = C::k, lambda = C::lambda, lo = C::lo, hi = C::hi;
 constexpr double r_in_hz = C::r_in_hz, r_hz = C::r_hz, eta_hidden = C::eta_hidden, eta_out = C::eta_out;
+constexpr double flo = C::flo, fhi = C::fhi, g_feedback = C::g_feedback, eta_feedback = C::eta_feedback;
 constexpr double g_teacher = 1.5;
 constexpr double t_end = 320.0;
 // Replica sync points every 0.5 ms: they coincide with the driver's actions (whole ms) and the
@@ -78,21 +81,21 @@ std::vector<Action> schedule() {
 const std::vector<std::vector<double>> initial_rates = {{0.7, 0.3, 0.5}, {0.4, 0.6, 0.9}};
 
 // Brute-force state of one replica: input traces, layer-1 somatic traces, layer-2 somatic and
-// prediction traces, Vbar1, U1, Vbar2, U2.
+// prediction traces, Vbar1, U1, Vbar2, U2, and (learned feedback) the feedback units' Vbar, U.
 constexpr std::size_t o_in = 0, o_s1 = o_in + n0, o_u2 = o_s1 + n1, o_v2 = o_u2 + n2, o_vb1 = o_v2 + n2,
-                      o_U1 = o_vb1 + n1, o_vb2 = o_U1 + n1, o_U2 = o_vb2 + n2, per_replica = o_U2 + n2;
+                      o_U1 = o_vb1 + n1, o_vb2 = o_U1 + n1, o_U2 = o_vb2 + n2, o_vbB = o_U2 + n2, o_UB = o_vbB + n1,
+                      per_replica = o_UB + n1;
 
-}  // namespace
-
-TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a brute-force Odeint integration",
-          "[plasticity][circuit]") {
-    testing::TinyDenseCircuit c(R, initial_rates);
+void check_against_brute_force(bool learned) {
+    testing::TinyDenseCircuit c(R, initial_rates, learned);
     Network& net = c.net;
     PooledPoissonSource* input = c.input;
     TwoChannelUnitPopulation* hidden = c.hidden;
     TwoChannelUnitPopulation* output = c.output;
-    const std::vector<double> W1 = c.W1, W2 = c.W2, b1 = c.b1, b2 = c.b2;
-    const std::shared_ptr<DenseMatrix> M1 = c.M1, M2 = c.M2;
+    TwoChannelUnitPopulation* feedback = c.feedback;
+    const std::vector<double> W1 = c.W1, W2 = c.W2, b1 = c.b1, b2 = c.b2, Q = c.Q;
+    const std::shared_ptr<DenseMatrix> M1 = c.M1, M2 = c.M2, MQ = c.MQ;
+    const std::size_t n_pop = learned ? 4 : 3;
     const double r = r_hz * 1e-3, r_in = r_in_hz * 1e-3, slope = hi - lo;
 
     Simulator sim(net, 7);
@@ -100,11 +103,12 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     sim.record_spikes(0);
     sim.record_spikes(1);
     sim.record_spikes(2);
+    if (learned) sim.record_spikes(3);
     const double dt_sample = 1.0;
-    for (std::size_t pop : {std::size_t{1}, std::size_t{2}}) {
+    for (std::size_t pop = 1; pop < n_pop; ++pop) {
         StateProbe probe;
         probe.population = pop;
-        const std::size_t n = pop == 1 ? n1 : n2;
+        const std::size_t n = pop == 2 ? n2 : n1;
         for (std::uint32_t q = 0; q < R; ++q)
             for (std::size_t i = 0; i < n; ++i) probe.nodes.push_back(static_cast<node_index>((q * 2) * n + i));
         probe.element_ids = {TwoChannelUnitPopulation::element_U, TwoChannelUnitPopulation::element_Vbar,
@@ -138,6 +142,7 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     REQUIRE(spikes_of[0] > 200);
     REQUIRE(spikes_of[1] > 500);
     REQUIRE(spikes_of[2] > 200);
+    if (learned) REQUIRE(spikes_of[3] > 200);
 
     // --- Brute force. Group the recorded spikes into emissions (population, replica, unit, t, mask).
     struct Emission {
@@ -149,7 +154,7 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     };
     std::vector<Emission> emissions;
     for (const auto& s : rec.spikes) {
-        const std::size_t n = s.population == 0 ? n0 : s.population == 1 ? n1 : n2;
+        const std::size_t n = s.population == 0 ? n0 : s.population == 2 ? n2 : n1;
         const std::size_t channels = s.population == 0 ? 1 : 2;
         const std::size_t unit = s.node % n, rc = s.node / n;
         const auto replica = static_cast<std::uint32_t>(rc / channels);
@@ -163,21 +168,28 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
 
     using state_type = std::vector<double>;
     state_type x(R * per_replica, 0.0);  // at rest: every potential and trace 0
-    std::vector<double> bW1 = W1, bW2 = W2, bb1 = b1, bb2 = b2;
+    std::vector<double> bW1 = W1, bW2 = W2, bb1 = b1, bb2 = b2, bQ = Q, bc(n1, 0.0);
     std::vector<double> g(R, 0.0);
     auto w1 = [&](std::size_t i, std::size_t j) -> double& { return bW1[j * n1 + i]; };
     auto w2 = [&](std::size_t i, std::size_t j) -> double& { return bW2[j * n2 + i]; };
+    auto q = [&](std::size_t i, std::size_t m) -> double& { return bQ[m * n1 + i]; };
+    // The feedback units' dendrite: k (Q (lo + slope s^U_2) + c).
+    auto feedback_dendrite = [&](const double* z, std::size_t i) {
+        double v = bc[i];
+        for (std::size_t m = 0; m < n2; ++m) v += q(i, m) * (lo + slope * z[o_u2 + m]);
+        return k * v;
+    };
     auto rhs = [&](const state_type& s, state_type& d, double) {
-        for (std::size_t q = 0; q < R; ++q) {
-            const double* z = &s[q * per_replica];
-            double* dz = &d[q * per_replica];
+        for (std::size_t qi = 0; qi < R; ++qi) {
+            const double* z = &s[qi * per_replica];
+            double* dz = &d[qi * per_replica];
             for (std::size_t m = 0; m < o_vb1; ++m) dz[m] = -z[m] / tau_s;
             for (std::size_t i = 0; i < n1; ++i) {
                 double vs = bb1[i];
                 for (std::size_t j = 0; j < n0; ++j) vs += w1(i, j) * z[o_in + j];
                 vs *= k;
                 double nudge = 0.0;
-                for (std::size_t m = 0; m < n2; ++m) nudge += w2(m, i) * (z[o_u2 + m] - z[o_v2 + m]);
+                for (std::size_t m = 0; m < n2; ++m) nudge += (learned ? q(i, m) : w2(m, i)) * (z[o_u2 + m] - z[o_v2 + m]);
                 nudge *= lambda * k * slope;
                 dz[o_vb1 + i] = (-z[o_vb1 + i] + vs) / tau;
                 dz[o_U1 + i] = (-z[o_U1 + i] + vs + nudge) / tau;
@@ -187,7 +199,16 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
                 for (std::size_t j = 0; j < n1; ++j) vs += w2(i, j) * z[o_s1 + j];
                 vs *= k;
                 dz[o_vb2 + i] = (-z[o_vb2 + i] + vs) / tau;
-                dz[o_U2 + i] = (-z[o_U2 + i] + vs + g[q] * (y[q][i] - z[o_U2 + i])) / tau;
+                dz[o_U2 + i] = (-z[o_U2 + i] + vs + g[qi] * (y[qi][i] - z[o_U2 + i])) / tau;
+            }
+            for (std::size_t i = 0; i < n1; ++i) {
+                if (!learned) {
+                    dz[o_vbB + i] = dz[o_UB + i] = 0.0;
+                    continue;
+                }
+                const double vs = feedback_dendrite(z, i);
+                dz[o_vbB + i] = (-z[o_vbB + i] + vs) / tau;
+                dz[o_UB + i] = (-z[o_UB + i] + vs + g_feedback * (z[o_U1 + i] - z[o_UB + i])) / tau;
             }
         }
     };
@@ -207,7 +228,7 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     };
     std::vector<Point> timeline;
     for (std::size_t i = 0; i < emissions.size(); ++i) timeline.push_back({emissions[i].t, 0, i});
-    for (std::size_t i = 0; i < rec.sample_times.size(); i += 2) timeline.push_back({rec.sample_times[i], 1, i});
+    for (std::size_t i = 0; i < rec.sample_times.size(); i += n_pop - 1) timeline.push_back({rec.sample_times[i], 1, i});
     for (std::size_t k = 1; static_cast<double>(k) * sync_ms <= t_end; ++k)
         timeline.push_back({static_cast<double>(k) * sync_ms, 2, k});
     const std::vector<Action> actions = schedule();
@@ -218,16 +239,17 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     // Each replica's row changes wait in its buffer until the next sync point (the rule's contract).
     std::vector<std::vector<double>> dW1(R, std::vector<double>(n1 * n0, 0.0)), dW2(R, std::vector<double>(n2 * n1, 0.0));
     std::vector<std::vector<double>> db1(R, std::vector<double>(n1, 0.0)), db2(R, std::vector<double>(n2, 0.0));
+    std::vector<std::vector<double>> dQ(R, std::vector<double>(n1 * n2, 0.0)), dc(R, std::vector<double>(n1, 0.0));
     std::vector<std::vector<double>> brute_rows;
     std::size_t weight_changes = 0;
     for (const Point& p : timeline) {
         integrate_to(p.t);
         if (p.order == 1) {
-            // Rows: population 1 nodes x (U, Vbar, V*), then population 2 likewise (two probes,
-            // population 1's first).
-            std::vector<double> row1, row2;
-            for (std::size_t q = 0; q < R; ++q) {
-                const double* z = &x[q * per_replica];
+            // Rows: population 1 nodes x (U, Vbar, V*), then population 2 likewise, then the
+            // feedback population (one probe each, in population order).
+            std::vector<double> row1, row2, row3;
+            for (std::size_t qi = 0; qi < R; ++qi) {
+                const double* z = &x[qi * per_replica];
                 for (std::size_t i = 0; i < n1; ++i) {
                     double vs = bb1[i];
                     for (std::size_t j = 0; j < n0; ++j) vs += w1(i, j) * z[o_in + j];
@@ -238,15 +260,21 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
                     for (std::size_t j = 0; j < n1; ++j) vs += w2(i, j) * z[o_s1 + j];
                     row2.insert(row2.end(), {z[o_U2 + i], z[o_vb2 + i], k * vs});
                 }
+                if (learned)
+                    for (std::size_t i = 0; i < n1; ++i)
+                        row3.insert(row3.end(), {z[o_UB + i], z[o_vbB + i], feedback_dendrite(z, i)});
             }
             brute_rows.push_back(row1);
             brute_rows.push_back(row2);
+            if (learned) brute_rows.push_back(row3);
         } else if (p.order == 2) {
-            for (std::size_t q = 0; q < R; ++q) {
-                for (std::size_t i = 0; i < W1.size(); ++i) bW1[i] += std::exchange(dW1[q][i], 0.0);
-                for (std::size_t i = 0; i < W2.size(); ++i) bW2[i] += std::exchange(dW2[q][i], 0.0);
-                for (std::size_t i = 0; i < n1; ++i) bb1[i] += std::exchange(db1[q][i], 0.0);
-                for (std::size_t i = 0; i < n2; ++i) bb2[i] += std::exchange(db2[q][i], 0.0);
+            for (std::size_t qi = 0; qi < R; ++qi) {
+                for (std::size_t i = 0; i < W1.size(); ++i) bW1[i] += std::exchange(dW1[qi][i], 0.0);
+                for (std::size_t i = 0; i < W2.size(); ++i) bW2[i] += std::exchange(dW2[qi][i], 0.0);
+                for (std::size_t i = 0; i < n1; ++i) bb1[i] += std::exchange(db1[qi][i], 0.0);
+                for (std::size_t i = 0; i < n2; ++i) bb2[i] += std::exchange(db2[qi][i], 0.0);
+                for (std::size_t i = 0; i < bQ.size(); ++i) bQ[i] += std::exchange(dQ[qi][i], 0.0);
+                for (std::size_t i = 0; i < n1; ++i) bc[i] += std::exchange(dc[qi][i], 0.0);
             }
         } else if (p.order == 3) {
             const Action& a = actions[p.index];
@@ -260,7 +288,12 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
             // The rule, from the brute force's own traces, before this emission's trace jumps
             // (they do not enter its own row change).
             const double sign = e.mask == 1 ? 1.0 : e.mask == 2 ? -1.0 : 0.0;
-            if (e.population > 0 && sign != 0.0) {
+            if (e.population == 3 && sign != 0.0) {
+                ++weight_changes;
+                const double a = sign * eta_feedback * (fhi - flo) / (r * static_cast<double>(R));
+                for (std::size_t m = 0; m < n2; ++m) dQ[e.replica][m * n1 + e.unit] += a * (lo + slope * z[o_u2 + m]);
+                dc[e.replica][e.unit] += a;
+            } else if (e.population > 0 && sign != 0.0) {
                 ++weight_changes;
                 const bool out = e.population == 2;
                 const double a = sign * (out ? eta_out * slope : eta_hidden) / (r * static_cast<double>(R));
@@ -303,10 +336,37 @@ TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a
     for (std::size_t i = 0; i < W2.size(); ++i) worst_w = std::max(worst_w, std::abs(M2->w[i] - bW2[i]));
     for (std::size_t i = 0; i < n1; ++i) worst_w = std::max(worst_w, std::abs(hidden->bias()[i] - bb1[i]));
     for (std::size_t i = 0; i < n2; ++i) worst_w = std::max(worst_w, std::abs(output->bias()[i] - bb2[i]));
+    if (learned) {
+        for (std::size_t i = 0; i < bQ.size(); ++i) worst_w = std::max(worst_w, std::abs(MQ->w[i] - bQ[i]));
+        // The feedback population's constant input is c plus the source offset times Q's row sums.
+        for (std::size_t i = 0; i < n1; ++i) {
+            double row_sum = 0.0;
+            for (std::size_t m = 0; m < n2; ++m) row_sum += MQ->w[m * n1 + i];
+            worst_w = std::max(worst_w, std::abs(feedback->bias()[i] - lo * row_sum - bc[i]));
+        }
+    }
     INFO("worst weight error " << worst_w);
     CHECK(worst_w < 1e-9);
     // Learning happened: weights moved well beyond that tolerance.
     double moved = 0.0;
     for (std::size_t i = 0; i < W2.size(); ++i) moved = std::max(moved, std::abs(M2->w[i] - W2[i]));
     CHECK(moved > 1e-3);
+    if (learned) {
+        double moved_q = 0.0;
+        for (std::size_t i = 0; i < Q.size(); ++i) moved_q = std::max(moved_q, std::abs(MQ->w[i] - Q[i]));
+        CHECK(moved_q > 1e-3);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("lag_compensated circuit: event-driven U, Vbar, V* and weights equal a brute-force Odeint integration",
+          "[plasticity][circuit]") {
+    check_against_brute_force(false);
+}
+
+TEST_CASE("learned feedback on the kernel: U, Vbar, V* of every layer and the feedback units, and W, Q, biases, "
+          "equal a brute-force Odeint integration",
+          "[plasticity][circuit]") {
+    check_against_brute_force(true);
 }

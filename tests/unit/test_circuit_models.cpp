@@ -1,10 +1,14 @@
 // The learning circuit's models against closed forms: pooled_poisson_source fires each unit as a
 // Poisson process of rate x_j rate_max (units with x = 0 never), across rate changes; a
 // two_channel_unit at rest with a constant bias fires at r_max p(k b) on both channels, which
-// agree spike for spike.
+// agree spike for spike; a two_channel_unit coupled to another one's soma (the learned-feedback
+// unit) equals a brute-force Odeint integration of both, through inputs, bias changes and rebases.
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
+#include <boost/numeric/odeint.hpp>
 #include <catch2/catch.hpp>
 
 #include "neurons/pooled_poisson_source.hpp"
@@ -99,4 +103,110 @@ TEST_CASE("two_channel_unit: at rest with a constant bias both channels fire at 
         CHECK(v.U == v.Vbar);
         CHECK(v.U == Approx(p.k * b[i]).epsilon(1e-12));
     }
+}
+
+TEST_CASE("two_channel_unit soma coupling: U follows tau dU/dt = -U + V* + g (U_src - U) exactly, Odeint brute force",
+          "[unit][circuit][exact]") {
+    // Source: 2 units without teacher, dendritic and nudge inputs. Follower: coupled with g = 1.5,
+    // its own dendritic inputs, a bias change. Two replicas with different inputs and rebase times,
+    // the follower's rebases at other times than the source's (the general case of the coupling).
+    constexpr std::size_t n = 2;
+    constexpr std::uint32_t R = 2;
+    constexpr double g = 1.5;
+    TwoChannelUnitParameters p;
+    p.tau_ms = 5.0;
+    p.synapse_tau_ms = 20.0;
+    p.k = 0.9;
+    TwoChannelUnitParameters pf = p;
+    pf.emission = TwoChannelUnitParameters::Emission::linear;
+    TwoChannelUnitPopulation src("src", n, R, p), fol("fol", n, R, pf);
+    src.set_bias({0.3, -0.4});
+    fol.set_bias({-0.2, 0.5});
+    fol.couple_soma_to(src, g);
+    CHECK_THROWS_WITH(src.set_teacher(0, 0.0, 1.0, {0.0, 0.0}), Catch::Contains("coupled"));
+    CHECK_THROWS_WITH(fol.set_teacher(0, 0.0, 1.0, {0.0, 0.0}), Catch::Contains("coupling"));
+    fol.initialize(3, 0.0);  // before its source: the source's initialize() brings it up to date
+    src.initialize(3, 0.0);
+
+    struct Input {
+        double t;
+        int who;  // 0 src dendrite, 1 src nudge, 2 follower dendrite, 3 src bias, 4 rebase src, 5 rebase follower
+        std::uint32_t replica;
+        std::size_t unit;
+        double amount;
+    };
+    std::vector<Input> inputs;
+    for (int i = 0; i < 120; ++i) {
+        const double t = 1.0 + 2.3 * i + 0.4 * std::sin(1.3 * i);
+        inputs.push_back({t, i % 3, static_cast<std::uint32_t>(i % 2), static_cast<std::size_t>((i / 2) % n),
+                          0.8 * std::cos(0.7 * i)});
+    }
+    inputs.push_back({90.5, 3, 0, 1, 0.6});
+    for (double t = 37.0; t < 280.0; t += 61.0) inputs.push_back({t, 4, 0, 0, 0.0});
+    for (double t = 52.0; t < 280.0; t += 47.0) inputs.push_back({t, 5, 1, 0, 0.0});
+    for (double t = 80.0; t < 280.0; t += 70.0) inputs.push_back({t, 5, 0, 0, 0.0});
+    std::stable_sort(inputs.begin(), inputs.end(), [](const Input& a, const Input& b) { return a.t < b.t; });
+
+    // Brute force per replica and unit: I_d, I_n of the source, I_d of the follower, U_src,
+    // Vbar_src, U_fol, Vbar_fol; biases as parameters.
+    using state_type = std::vector<double>;
+    constexpr std::size_t per = 7;
+    state_type x(R * n * per, 0.0);
+    std::vector<double> b_src = {0.3, -0.4}, b_fol = {-0.2, 0.5};
+    auto rhs = [&](const state_type& z, state_type& d, double) {
+        for (std::size_t q = 0; q < R * n; ++q) {
+            const std::size_t i = q % n;
+            const double* s = &z[q * per];
+            double* ds = &d[q * per];
+            for (std::size_t m = 0; m < 3; ++m) ds[m] = -s[m] / p.synapse_tau_ms;
+            const double vs_src = p.k * (s[0] + b_src[i]), vs_fol = p.k * (s[2] + b_fol[i]);
+            ds[3] = (-s[3] + vs_src + s[1]) / p.tau_ms;
+            ds[4] = (-s[4] + vs_src) / p.tau_ms;
+            ds[5] = (-s[5] + vs_fol + g * (s[3] - s[5])) / p.tau_ms;
+            ds[6] = (-s[6] + vs_fol) / p.tau_ms;
+        }
+    };
+    namespace ode = boost::numeric::odeint;
+    auto stepper = ode::make_controlled(1e-13, 1e-13, ode::runge_kutta_dopri5<state_type>());
+    double now = 0.0, worst = 0.0, largest = 0.0;
+    std::size_t compared = 0;
+    auto compare_at = [&](double t) {
+        if (t > now) ode::integrate_adaptive(stepper, rhs, x, now, t, 1e-3);
+        now = t;
+        for (std::uint32_t r = 0; r < R; ++r)
+            for (std::size_t i = 0; i < n; ++i) {
+                const double* s = &x[(r * n + i) * per];
+                const auto v = fol.potentials(r, static_cast<node_index>(i), t);
+                const auto u = src.potentials(r, static_cast<node_index>(i), t);
+                for (const auto& [got, want] : {std::pair{v.U, s[5]}, std::pair{v.Vbar, s[6]}, std::pair{u.U, s[3]}}) {
+                    worst = std::max(worst, std::abs(got - want));
+                    largest = std::max(largest, std::abs(want));
+                    ++compared;
+                }
+            }
+    };
+    std::size_t next = 0;
+    for (double t = 0.25; t < 300.0; t += 0.5) {
+        for (; next < inputs.size() && inputs[next].t <= t; ++next) {
+            const Input& in = inputs[next];
+            compare_at(in.t);
+            double* s = &x[(in.replica * n + in.unit) * per];
+            switch (in.who) {
+            case 0: src.add_input(TwoChannelUnitPopulation::dendrite, in.replica, in.unit, in.t, in.amount); s[0] += in.amount; break;
+            case 1: src.add_input(TwoChannelUnitPopulation::nudge, in.replica, in.unit, in.t, in.amount); s[1] += in.amount; break;
+            case 2: fol.add_input(TwoChannelUnitPopulation::dendrite, in.replica, in.unit, in.t, in.amount); s[2] += in.amount; break;
+            case 3: src.add_constant(TwoChannelUnitPopulation::dendrite, in.unit, in.t, in.amount); b_src[in.unit] += in.amount; break;
+            case 4: src.rebase(in.replica, in.t); break;
+            default: fol.rebase(in.replica, in.t); break;
+            }
+        }
+        compare_at(t);
+    }
+    INFO("compared " << compared << " values, largest |U| " << largest << ", worst error " << worst);
+    REQUIRE(compared > 3000);
+    REQUIRE(largest > 0.3);
+    CHECK(worst < 1e-9 * largest);
+    // The coupling acts: the follower's U and Vbar differ (its prediction is not nudged).
+    const auto v = fol.potentials(0, 0, 299.75);
+    CHECK(std::abs(v.U - v.Vbar) > 1e-3);
 }
