@@ -37,6 +37,7 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
         ratio_power_ = static_cast<unsigned>(ratio);
     bias_.assign(n_, 0.0);
     kb_.assign(n_, 0.0);
+    nudge_constant_.assign(n_, 0.0);
     const std::size_t m = n_ * replicas_;
     for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) v->assign(m, 0.0);
     rep_.resize(replicas_);
@@ -72,9 +73,9 @@ void TwoChannelUnitPopulation::couple_soma_to(TwoChannelUnitPopulation& source, 
 
 void TwoChannelUnitPopulation::soma_coefficients(std::uint32_t replica, std::size_t unit, double& c0, double& cE,
                                                  double& cEs) const {
-    // Without a teacher (set_teacher refuses one here): U = k b + (Vp + Np) E + C (A + B) Es.
+    // Without a teacher (set_teacher refuses one here): U = k b + n_c + (Vp + Np) E + C (A + B) Es.
     const std::size_t idx = std::size_t{replica} * n_ + unit;
-    c0 = kb_[unit];
+    c0 = kb_[unit] + nudge_constant_[unit];
     cE = Vp_[idx] + Np_[idx];
     cEs = C_ * (A_[idx] + B_[idx]);
 }
@@ -111,8 +112,12 @@ void TwoChannelUnitPopulation::notify_coupled(std::uint32_t replica, time_ms t, 
 void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
     // At rest: U = Vbar = 0, no input, no teacher.
     for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) std::fill(v->begin(), v->end(), 0.0);
+    // N(t_start) = Np + n_c = 0 without a teacher.
     for (std::uint32_t r = 0; r < replicas_; ++r)
-        for (std::size_t i = 0; i < n_; ++i) Vp_[r * n_ + i] = -kb_[i];
+        for (std::size_t i = 0; i < n_; ++i) {
+            Vp_[r * n_ + i] = -kb_[i];
+            Np_[r * n_ + i] = -nudge_constant_[i];
+        }
     const double rate = rmax_per_ms_ * static_cast<double>(n_);
     for (std::uint32_t r = 0; r < replicas_; ++r) {
         Replica& rep = rep_[r];
@@ -122,11 +127,12 @@ void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
         rep.next = t_start + rep.rng.exponential(rate);
     }
     if (soma_source_) {
-        // The coupling is on from rest: N(t_start) = 0 with the target 0 (Nf = -k b / a, see the
-        // particular part), then the source's U as the target, N kept continuous.
+        // The coupling is on from rest: N(t_start) = 0 with the target 0 (Nf = -(k b + n_c) / a, see
+        // the particular part), then the source's U as the target, N kept continuous.
         for (std::uint32_t r = 0; r < replicas_; ++r) {
             rep_[r].g = coupling_g_;
-            for (std::size_t i = 0; i < n_; ++i) Nf_[std::size_t{r} * n_ + i] = -kb_[i] / (1.0 + coupling_g_);
+            for (std::size_t i = 0; i < n_; ++i)
+                Nf_[std::size_t{r} * n_ + i] = -(kb_[i] + nudge_constant_[i]) / (1.0 + coupling_g_);
             follow_source(r, t_start, 0, n_);
         }
     }
@@ -166,10 +172,10 @@ TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::u
     const double g = rep_[replica].g;
     double N;
     if (g == 0.0) {
-        N = Np_[idx] * f.E + C_ * B_[idx] * f.Es;
+        N = Np_[idx] * f.E + C_ * B_[idx] * f.Es + nudge_constant_[unit];
     } else {
         const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-        N = Nf_[idx] * f.Ea + g * (y_[idx] - kb_[unit]) / a + (yE_[idx] - Vp_[idx]) * f.E +
+        N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a + (yE_[idx] - Vp_[idx]) * f.E +
             (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
     }
     return {Vbar + N, Vbar, kb_[unit] + A_[idx] * f.Es};
@@ -282,10 +288,38 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
     notify_coupled(replica, t, first, count);
 }
 
+double TwoChannelUnitPopulation::receptor_input(int receptor, std::uint32_t replica, node_index unit, time_ms t) const {
+    if (unit >= n_ || replica >= replicas_) throw std::out_of_range("population '" + name() + "': unit or replica out of range");
+    const std::size_t idx = std::size_t{replica} * n_ + unit;
+    const double Es = std::exp(-(t - rep_[replica].t0) / p_.synapse_tau_ms);
+    // A holds k times the filtered input (k finite; with k = 0 the dendrite sees nothing).
+    if (receptor == dendrite) return (p_.k != 0.0 ? A_[idx] * Es / p_.k : 0.0) + bias_[unit];
+    if (receptor == nudge) return B_[idx] * Es + nudge_constant_[unit];
+    throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
+}
+
 void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_ms t, double amount) {
-    if (receptor != dendrite)
-        throw std::invalid_argument("population '" + name() + "': only the dendrite has a constant input (bias)");
     if (unit >= n_) throw std::out_of_range("population '" + name() + "': unit out of range");
+    if (receptor == nudge) {
+        // N stays continuous: without a teacher Np takes back the step (Np -= amount e^(D/tau)),
+        // with one Nf does (its particular part moved by amount / a).
+        nudge_constant_[unit] += amount;
+        for (std::uint32_t r = 0; r < replicas_; ++r) {
+            check_rebased(r, t);
+            const Replica& rep = rep_[r];
+            const double D = t - rep.t0;
+            const std::size_t idx = std::size_t{r} * n_ + unit;
+            if (rep.g > 0.0) {
+                const double a = 1.0 + rep.g;
+                Nf_[idx] -= amount / a * std::exp(a * D / p_.tau_ms);
+            } else {
+                Np_[idx] -= amount * std::exp(D / p_.tau_ms);
+            }
+            notify_coupled(r, t, unit, 1);
+        }
+        return;
+    }
+    if (receptor != dendrite) throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
     const double dkb = p_.k * amount;
     bias_[unit] += amount;
     kb_[unit] += dkb;
@@ -334,11 +368,11 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
     for (std::size_t i = 0; i < n_; ++i) {
         const std::size_t idx = base + i;
         if (g == 0.0) {
-            Np_[idx] = (N[i] - C_ * B_[idx] * f.Es) * std::exp(D / p_.tau_ms);
+            Np_[idx] = (N[i] - C_ * B_[idx] * f.Es - nudge_constant_[i]) * std::exp(D / p_.tau_ms);
             Nf_[idx] = 0.0;
         } else {
             const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-            const double part = g * (y_[idx] - kb_[i]) / a + (yE_[idx] - Vp_[idx]) * f.E +
+            const double part = (g * (y_[idx] - kb_[i]) + nudge_constant_[i]) / a + (yE_[idx] - Vp_[idx]) * f.E +
                                 (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
             Nf_[idx] = (N[i] - part) * std::exp(a * D / p_.tau_ms);
         }

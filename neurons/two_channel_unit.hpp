@@ -8,6 +8,8 @@
 //   prediction tau dVbar/dt = -Vbar + V*                 (U's lag-matched, un-nudged twin)
 // I_d and I_n are the inputs of the receptors "dendrite" and "nudge": filtered spike trains,
 //   tau_s dI/dt = -I + sum over input spikes of the delivered amount (DenseTarget),
+// plus a constant per unit (add_constant: the dendrite's is the bias b; the nudge's, n_c, comes
+// from projections whose source decodes with an offset, e.g. the lateral interneurons'),
 // and g(t) >= 0 is the teacher's conductance toward the targets y (in units of g_L + g_D),
 // piecewise constant and set by a driver (set_teacher): 0 for hidden layers.
 //
@@ -24,9 +26,9 @@
 // per-replica reference time t0 (D = t - t0, E = e^(-D/tau), Es = e^(-D/tau_s), C = tau_s / (tau_s - tau)):
 //   Vbar(t) = k b + Vp E + C A Es              (A: dendritic input at t0, times k)
 //   U(t) = Vbar(t) + N(t), with the nudge's and teacher's part N:
-//     teacher off: N = Np E + C B Es             (B: nudge input at t0)
+//     teacher off: N = Np E + C B Es + n_c        (B: nudge input at t0)
 //     teacher on (a = 1 + g, Ea = e^(-a D/tau), K = 1 / (a - tau/tau_s)):
-//                  N = Nf Ea + g (y - k b) / a - Vp E + (B - g C A) K Es
+//                  N = Nf Ea + (g (y - k b) + n_c) / a - Vp E + (B - g C A) K Es
 // An input adds to A or B and corrects Vp, Np or Nf so that U and Vbar stay continuous; a teacher
 // switch re-expresses N in the new regime. Storing U as Vbar + N keeps them bitwise equal until a
 // nudge or a teacher first acts (N is exactly 0 then), so the two channels agree and no
@@ -99,6 +101,8 @@ public:
     void add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t, double amount) override;
     void add_constant(int receptor, node_index unit, time_ms t, double amount) override;
     double input_time_constant(int) const override { return p_.synapse_tau_ms; }
+    // dendrite: I_d(t) + b; nudge: I_n(t) + n_c.
+    double receptor_input(int receptor, std::uint32_t replica, node_index unit, time_ms t) const override;
 
     // Teacher conductance g >= 0 toward targets y (one per unit) for one replica from t on.
     // Refused for a coupled population (its teacher is the coupling) and, with g > 0, for a
@@ -152,7 +156,7 @@ private:
     // (e^(-D/tau_s))^m, a few products instead of a second exp; 0 otherwise.
     unsigned ratio_power_ = 0;
     double tau_factor(double synaptic_factor, double D_over_tau) const;
-    std::vector<double> bias_, kb_;
+    std::vector<double> bias_, kb_, nudge_constant_;
     // Per replica and unit (index replica * n + unit).
     std::vector<double> A_, Vp_, B_, Np_, Nf_, y_, somatic_count_;
     // The teacher target's tau and tau_s coefficients (non-zero only when coupled): y = y_ + yE_ E + yEs_ Es.

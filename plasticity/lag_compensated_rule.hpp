@@ -18,15 +18,10 @@
 // eta c (p(U) - p(Vbar)) tr. A weight row changes only at the events where one channel spikes and
 // the other does not, by +-eta c tr / (r_max R), in O(n_pre). Units: eta in 1/ms.
 //
-// When an update reaches the weights: at the kernel's replica sync points (a fixed grid,
-// Simulator::set_sync_interval). Between two of them every replica buffers its own changes and
-// the matrix stays as it was, so replicas are independent there; at a sync point the buffers are
-// summed in replica order (row by row, rows in increasing order) into the matrix and biases, and
-// each changed row's effect reaches the dendrite of every replica r (delta . tr^r(t)) and the
-// targets of every projection tied to the matrix (a symmetric feedback, say) through their
-// traces. So the result does not depend on how the replicas' events interleave, nor (later) on
-// which thread or rank runs which replica. The stepped loop applies its updates at the end of
-// each 0.5 ms step; a 0.5 ms sync grid is the same delay.
+// When an update reaches the weights: at the kernel's replica sync points, summed in replica
+// order (BufferedRowRule, buffered_row_rule.hpp), so replicas are independent between them. The
+// stepped loop applies its updates at the end of each 0.5 ms step; a 0.5 ms sync grid is the same
+// delay.
 // Without a teacher or nudge the channels never disagree (two_channel_unit.hpp), so no weight
 // changes.
 #include <cstdint>
@@ -34,11 +29,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/dense_projection.hpp"
+#include "plasticity/buffered_row_rule.hpp"
 
 namespace settle {
 
-class LagCompensatedRule final : public DensePlasticityRule {
+class LagCompensatedRule final : public BufferedRowRule {
 public:
     struct Parameters {
         double eta_per_ms = 0.0;      // learning rate, 1/ms
@@ -51,30 +46,15 @@ public:
     std::string name() const override { return "lag_compensated"; }
     void attach(DenseProjection& own, std::vector<DenseProjection*> tied) override;
     void on_post_emission(node_index unit, std::uint32_t replica, std::uint32_t channel_mask, time_ms t) override;
-    void synchronize(time_ms t) override;
 
     // Multiplies eta (a training protocol's annealing; 1 by default).
     void set_eta_scale(double s) { eta_scale_ = s; }
     void set_eta(double eta_per_ms) { p_.eta_per_ms = eta_per_ms; }
     const Parameters& parameters() const { return p_; }
-    // Row changes buffered so far (events where the channels disagreed).
-    std::uint64_t updates() const { return updates_; }
 
 private:
     Parameters p_;
     double eta_scale_ = 1.0;
-    DenseProjection* own_ = nullptr;
-    std::vector<DenseProjection*> tied_;
-    std::size_t n_pre_ = 0, n_post_ = 0;
-    // Per replica: buffered row changes (row-major n_post x n_pre), bias changes, touched rows.
-    struct Buffer {
-        std::vector<double> dW, db;
-        std::vector<char> touched;
-    };
-    std::vector<Buffer> buffers_;
-    std::vector<char> any_touched_;
-    std::vector<double> row_;
-    std::uint64_t updates_ = 0;
 };
 
 }  // namespace settle

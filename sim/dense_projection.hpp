@@ -65,6 +65,9 @@ public:
     // A constant input of `unit`, the same in every replica (a bias), changes by `amount` at t.
     virtual void add_constant(int receptor, node_index unit, time_ms t, double amount) = 0;
     virtual double input_time_constant(int receptor) const = 0;
+    // The receptor's whole input (filtered inputs plus constant) of one unit of one replica at t;
+    // reading it changes nothing.
+    virtual double receptor_input(int receptor, std::uint32_t replica, node_index unit, time_ms t) const = 0;
 };
 
 class DenseProjection;
@@ -79,6 +82,12 @@ public:
     virtual void attach(DenseProjection& own, std::vector<DenseProjection*> tied) = 0;
     // The target's `unit` of `replica` emitted at t on the channels of `channel_mask`.
     virtual void on_post_emission(node_index unit, std::uint32_t replica, std::uint32_t channel_mask, time_ms t) = 0;
+    // Rules that sample a continuous quantity at the target's emission candidates (a Poisson
+    // clock of the target's candidate rate per unit, independent of its state) say so here; the
+    // kernel then calls on_post_candidate at every candidate of the target, whether or not it
+    // emitted (before on_post_emission when it did).
+    virtual bool samples_candidates() const { return false; }
+    virtual void on_post_candidate(node_index /*unit*/, std::uint32_t /*replica*/, time_ms /*t*/) {}
     // A replica sync point (Simulator::set_sync_interval): apply what the replicas buffered
     // since the last one. Between sync points a rule must not change anything another replica
     // reads, so that replicas are independent there (and may later run on other threads or

@@ -69,7 +69,7 @@ public:
     }
 
     // What one resolved candidate emitted: `unit` of `replica`, channel c spiking iff bit c of
-    // `channel_mask` is set (0: nothing).
+    // `channel_mask` is set (0: nothing; `unit` is then still the candidate's unit).
     struct Emission {
         node_index unit = 0;
         std::uint32_t replica = 0;

@@ -158,6 +158,7 @@ void Simulator::process_candidate(std::size_t population, std::size_t stream, ti
     ++stats_.events;
     Population& pop = network_.population(population);
     const Population::Emission em = pop.resolve_stream(stream, t);
+    for (DensePlasticityRule* rule : candidate_dense_rules_[population]) rule->on_post_candidate(em.unit, em.replica, t);
     if (em.channel_mask != 0) emit(population, em, t);
     const time_ms next = pop.next_stream_candidate(stream);
     if (next < t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
@@ -231,6 +232,7 @@ void Simulator::start(time_ms t_start) {
     incoming_rules_.assign(n_pop, {});
     outgoing_dense_.assign(n_pop, {});
     incoming_dense_rules_.assign(n_pop, {});
+    candidate_dense_rules_.assign(n_pop, {});
     for (std::size_t p = 0; p < network_.projection_count(); ++p) {
         Projection& proj = network_.projection(p);
         outgoing_[proj.source_population()].push_back(p);
@@ -256,6 +258,7 @@ void Simulator::start(time_ms t_start) {
                     tied.push_back(&network_.dense_projection(o));
             rule->attach(proj, std::move(tied));
             incoming_dense_rules_[proj.target_population()].push_back(rule);
+            if (rule->samples_candidates()) candidate_dense_rules_[proj.target_population()].push_back(rule);
         }
     }
 

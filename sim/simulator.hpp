@@ -158,6 +158,7 @@ private:
     std::vector<std::vector<PlasticityRule*>> incoming_rules_;  // per population: rules of its inputs
     std::vector<std::vector<DenseProjection*>> outgoing_dense_;
     std::vector<std::vector<DensePlasticityRule*>> incoming_dense_rules_;
+    std::vector<std::vector<DensePlasticityRule*>> candidate_dense_rules_;  // samples_candidates() rules, by target
     std::vector<std::vector<time_ms>> pending_;  // per population and stream: its valid candidate
     StreamHeap stream_heap_;                      // candidates of populations whose streams are not nodes
     std::vector<bool> in_heap_;                   // per population

@@ -153,7 +153,6 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     }
     if (c.engine == Engine::event) {
         if (c.mode != Mode::spiking) t.fail("engine", "\"event\" runs the spiking mode (set mode = \"spiking\")");
-        if (c.nudge != Nudge::twin) t.fail("engine", "\"event\" implements the twin nudge only so far");
         if (c.synapse_tau_ms == c.tau_ms) t.fail("synapse_tau_ms", "must differ from tau_ms with engine = \"event\"");
     }
     if (ct) t.finish();

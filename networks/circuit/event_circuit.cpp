@@ -53,9 +53,16 @@ struct Built {
 
 EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : config_(config), seed_(seed) {
     if (config_.mode != Mode::spiking) throw std::invalid_argument("the event-driven circuit is the spiking mode");
-    if (config_.nudge != Nudge::twin) throw std::invalid_argument("the event-driven circuit implements the twin nudge");
     const Weights w = initial_weights(config_, seed_);
     for (const auto& W : w.W) W_.push_back(to_dense(W));
+    if (config_.nudge == Nudge::lateral)
+        for (std::size_t l = 1; l < w.W.size(); ++l) {  // hidden layers
+            const auto n_l = static_cast<std::size_t>(w.W[l - 1].rows());
+            P_.push_back(std::make_shared<DenseMatrix>(n_l, n_l));  // P_l = 0 at start
+            auto identity = std::make_shared<DenseMatrix>(n_l, n_l);
+            for (std::size_t i = 0; i < n_l; ++i) (*identity)(i, i) = 1.0;
+            one_to_one_.push_back(std::move(identity));
+        }
     if (config_.feedback != Feedback::symmetric)  // random: fixed; learned: Q_l's initial value
         for (const auto& B : initial_feedback(config_, seed_)) B_.push_back(to_dense(B));
 
@@ -75,6 +82,17 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
         rules_.push_back(rule.get());
         net_->dense_projection(l - 1).set_rule(std::move(rule));
     }
+    if (config_.nudge == Nudge::lateral)
+        for (std::size_t l = 1; l < L; ++l) {
+            interneurons_.push_back(&dynamic_cast<TwoChannelUnitPopulation&>(net_->population(L + l)));
+            ApicalMismatchRule::Parameters ip;
+            ip.eta_per_ms = config_.eta_interneuron;
+            ip.error_scale = 1.0 / config_.lambda;
+            ip.rate_max_hz = config_.rate_max_hz;
+            const long P = net_->find_dense_projection(indexed("", "P", l));
+            net_->dense_projection(static_cast<std::size_t>(P))
+                .set_rule(std::make_unique<ApicalMismatchRule>(ip, *layers_[l - 1], TwoChannelUnitPopulation::nudge));
+        }
     if (config_.feedback == Feedback::learned) add_learned_feedback();
     sim_ = std::make_unique<Simulator>(*net_, seed_);
     sim_->set_sync_interval(config_.sync_interval_ms);
@@ -254,14 +272,47 @@ std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const st
         net->add_dense_projection(std::make_unique<DenseProjection>(
             indexed(prefix, "W", l), l - 1, l, TwoChannelUnitPopulation::dendrite, W_[l - 1], false, gain));
     }
-    if (with_feedback)
+    if (!with_feedback) return net;
+    const bool symmetric = config_.feedback == Feedback::symmetric;
+    if (config_.nudge == Nudge::twin) {
         for (std::size_t l = 1; l < L; ++l) {
             const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
-            const bool symmetric = config_.feedback == Feedback::symmetric;
             net->add_dense_projection(std::make_unique<DenseProjection>(
                 indexed(prefix, "B", l), l + 1, l, TwoChannelUnitPopulation::nudge, symmetric ? W_[l] : B_[l - 1],
                 symmetric, std::vector<double>{g, -g}));
         }
+        return net;
+    }
+    // Lateral nudge: I_l = lambda (k G a(s^U_{l+1}) - a_I(s_I)), a_I = lo_I + span_I s_I, from
+    // the somatic channel of the layer above and the interneurons (one per unit, population
+    // interneuron<l>: a two_channel_unit without nudge, so its two channels are one train), whose
+    // dendrite predicts k G a from the layer's own somatic spikes through P<l>.
+    const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
+    for (std::size_t l = 1; l < L; ++l) {
+        TwoChannelUnitParameters ip = unit_parameters(static_cast<int>(l));
+        ip.emission = TwoChannelUnitParameters::Emission::linear;
+        ip.lo = lo_I;
+        ip.hi = config_.interneuron_hi;
+        auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed(prefix, "interneuron", l),
+                                                              static_cast<std::size_t>(n[l]), R, ip, first_replica);
+        if (!interneurons_.empty()) pop->set_bias(interneurons_[l - 1]->bias());  // d_l as trained so far
+        const std::size_t I = net->add_population(std::move(pop));
+        const double slope = decode_slope(static_cast<int>(l + 1));
+        auto down = std::make_unique<DenseProjection>(indexed(prefix, "B", l), l + 1, l, TwoChannelUnitPopulation::nudge,
+                                                      symmetric ? W_[l] : B_[l - 1], symmetric,
+                                                      std::vector<double>{lambda * config_.k() * slope / (r * tau_s), 0.0});
+        // The output decodes as lo + slope s: the trace carries lambda k slope s, the offset lambda k lo.
+        if (l + 1 == L) down->set_source_offset(lambda * config_.k() * config_.output_lo);
+        net->add_dense_projection(std::move(down));
+        net->add_dense_projection(std::make_unique<DenseProjection>(indexed(prefix, "P", l), l, I,
+                                                                    TwoChannelUnitPopulation::dendrite, P_[l - 1], false,
+                                                                    std::vector<double>{1.0 / (r * tau_s), 0.0}));
+        auto inhibit = std::make_unique<DenseProjection>(indexed(prefix, "I", l), I, l, TwoChannelUnitPopulation::nudge,
+                                                         one_to_one_[l - 1], false,
+                                                         std::vector<double>{-lambda * span_I / (r * tau_s), 0.0});
+        inhibit->set_source_offset(-lambda * lo_I);
+        net->add_dense_projection(std::move(inhibit));
+    }
     return net;
 }
 
@@ -276,7 +327,10 @@ Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
     Eigen::MatrixXd out(n[L], x.cols());
     for (Eigen::Index first = 0; first < x.cols(); first += block) {
         const auto R = static_cast<std::uint32_t>(std::min(block, x.cols() - first));
-        const std::unique_ptr<Network> net = circuit_network(R, "eval/", false, static_cast<std::uint32_t>(first), weights().b);
+        // The lateral nudge is not zero without a teacher (the interneurons' residual and the spike
+        // noise), so its populations take part in the test pass too, frozen.
+        const std::unique_ptr<Network> net = circuit_network(R, "eval/", config_.nudge == Nudge::lateral,
+                                                             static_cast<std::uint32_t>(first), weights().b);
         auto& input = dynamic_cast<PooledPoissonSource&>(net->population(0));
         for (std::uint32_t j = 0; j < R; ++j) input.set_rates(j, 0.0, column(x, first + j));
         Simulator sim(*net, seed_);

@@ -20,6 +20,19 @@
 //                                 fixed random matrix (`random`), W<l+1> transposed and tied to
 //                                 it (`symmetric`: it stays W^T bitwise while W learns), or Q_l
 //                                 (`learned`: tied to Q<l>, which learns)
+//   lateral nudge instead of the twin nudge, per hidden layer l:
+//   projection "B<l>"             dense, layer l+1 -> layer l, receptor nudge; somatic channel
+//                                 only, gain lambda k c / (r tau_s) (source offset lambda k lo
+//                                 when l+1 is the output): lambda k G a(s^U_{l+1})
+//   population "interneuron<l>"   two_channel_unit, n_l units, linear emission over
+//                                 interneuron_range, no nudge (its two channels are one train)
+//   projection "P<l>"             dense, layer l -> interneuron<l>, receptor dendrite, somatic
+//                                 channel, P_l = 0 at start; rule apical_mismatch (training only:
+//                                 eta_interneuron, error = layer l's nudge input / lambda)
+//   projection "I<l>"             dense one-to-one, interneuron<l> -> layer l, receptor nudge,
+//                                 gain -lambda span_I / (r tau_s), source offset -lambda lo_I:
+//                                 -lambda a_I(s_I)
+//   The lateral nudge is not zero without a teacher, so the test pass keeps these, frozen.
 //   learned feedback only, per hidden layer l (training network):
 //   population "feedback<l>"      two_channel_unit, n_l units, linear emission over
 //                                 feedback_range, soma coupled to layer l's U with conductance
@@ -61,6 +74,7 @@
 #include "networks/circuit/tasks.hpp"
 #include "neurons/pooled_poisson_source.hpp"
 #include "neurons/two_channel_unit.hpp"
+#include "plasticity/apical_mismatch_rule.hpp"
 #include "plasticity/lag_compensated_rule.hpp"
 #include "sim/simulator.hpp"
 
@@ -146,6 +160,10 @@ private:
     std::vector<TwoChannelUnitPopulation*> layers_;
     std::vector<LagCompensatedRule*> rules_;  // the forward projections' (annealed); not Q<l>'s
     std::vector<TwoChannelUnitPopulation*> feedback_;  // learned feedback: population feedback<l>
+    // Lateral nudge: the interneurons' weights P_l (from their layer, 0 at start), the one-to-one
+    // matrices from the interneurons to their units, and the training network's interneurons.
+    std::vector<std::shared_ptr<DenseMatrix>> P_, one_to_one_;
+    std::vector<TwoChannelUnitPopulation*> interneurons_;
     RunObserver* record_observer_ = nullptr;
     double record_start_ms_ = 0.0;
     std::vector<double> teacher_onsets_;
