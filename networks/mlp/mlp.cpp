@@ -5,8 +5,6 @@
 #include <limits>
 #include <stdexcept>
 
-#include <Eigen/SVD>
-
 #include "networks/mlp/random.hpp"
 
 namespace settle::mlp {
@@ -123,10 +121,8 @@ Mat<T> uniform_matrix(int rows, int cols, double r, std::uint64_t seed, std::uin
 
 template <class T>
 Mat<T> orthogonal_matrix(int rows, int cols, std::uint64_t seed, std::uint32_t purpose, std::uint32_t index) {
-    // Nearest semi-orthogonal matrix U V^T of a uniform random matrix A = U S V^T, computed in double.
-    const Eigen::MatrixXd a = uniform_matrix<double>(rows, cols, 1.0, seed, purpose, index);
-    Eigen::BDCSVD<Eigen::MatrixXd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
-    return (svd.matrixU() * svd.matrixV().transpose()).cast<T>();
+    // Nearest semi-orthogonal matrix of a uniform random matrix, computed in double.
+    return nearest_semi_orthogonal(uniform_matrix<double>(rows, cols, 1.0, seed, purpose, index)).cast<T>();
 }
 
 template <class T>

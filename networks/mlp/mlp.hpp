@@ -91,6 +91,9 @@ void cross_entropy_grad(const Mat<T>& probs, const std::vector<int>& labels, Mat
 // Uniform random matrix U(-r, r) from a counter-based stream, and the orthogonal initialiser.
 template <class T>
 Mat<T> uniform_matrix(int rows, int cols, double r, std::uint64_t seed, std::uint32_t purpose, std::uint32_t index);
+// U V^T for A = U S V^T (thin SVD): the semi-orthogonal matrix nearest to A. In its own
+// translation unit (orthogonal.cpp): Eigen's SVD is by far the costliest template to compile.
+Eigen::MatrixXd nearest_semi_orthogonal(const Eigen::MatrixXd& a);
 template <class T>
 Mat<T> orthogonal_matrix(int rows, int cols, std::uint64_t seed, std::uint32_t purpose, std::uint32_t index);
 
