@@ -6,12 +6,6 @@
 
 namespace settle {
 
-namespace {
-// e^(a D / tau) stays far from overflow (e^709) below this exponent; beyond it a replica must
-// have been rebased (see the header).
-constexpr double max_growth_exponent = 600.0;
-}  // namespace
-
 TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
                                                    TwoChannelUnitParameters p, std::uint32_t first_replica)
     : Population(std::move(name), 2 * units * replicas),
@@ -140,10 +134,9 @@ void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
     for (std::uint32_t r = 0; r < replicas_; ++r) notify_coupled(r, t_start, 0, n_);
 }
 
-void TwoChannelUnitPopulation::check_rebased(std::uint32_t replica, time_ms t) const {
+void TwoChannelUnitPopulation::not_rebased(std::uint32_t replica, time_ms t) const {
     const Replica& rep = rep_[replica];
-    if ((t - rep.t0) * (1.0 + rep.g) > max_growth_exponent * p_.tau_ms)
-        throw std::logic_error("population '" + name() + "': replica " + std::to_string(replica) + " was not rebased for " +
+    throw std::logic_error("population '" + name() + "': replica " + std::to_string(replica) + " was not rebased for " +
                                std::to_string(t - rep.t0) + " ms (see two_channel_unit.hpp)");
 }
 

@@ -136,7 +136,15 @@ private:
         double E, Es, Ea;  // e^(-D/tau), e^(-D/tau_s), e^(-a D/tau) at D = t - t0
     };
     Factors decay(std::uint32_t replica, time_ms t) const;
-    void check_rebased(std::uint32_t replica, time_ms t) const;
+    // Inline fast path (every candidate and input calls it); the error is out of line.
+    void check_rebased(std::uint32_t replica, time_ms t) const {
+        const Replica& rep = rep_[replica];
+        if ((t - rep.t0) * (1.0 + rep.g) > max_growth_exponent * p_.tau_ms) not_rebased(replica, t);
+    }
+    [[noreturn]] void not_rebased(std::uint32_t replica, time_ms t) const;
+    // e^(a D / tau) stays far from overflow (e^709) below this exponent; beyond it a replica must
+    // have been rebased (see the header).
+    static constexpr double max_growth_exponent = 600.0;
     // Inputs gain * values[j * stride] to units first .. first + count - 1 of one replica: the
     // coefficient updates of the header, shared by add_column and add_input.
     void add_span(int receptor, std::uint32_t replica, time_ms t, const double* values, std::ptrdiff_t stride,

@@ -36,20 +36,6 @@ void CounterRng::refill() {
     used_ = 0;
 }
 
-std::uint32_t CounterRng::next_u32() {
-    if (used_ == 4) refill();
-    return buffer_[used_++];
-}
-
-double CounterRng::uniform() {
-    const std::uint64_t hi = next_u32() >> 5;  // 27 bits
-    const std::uint64_t lo = next_u32() >> 6;  // 26 bits
-    const std::uint64_t bits = (hi << 26) | lo;  // 53 bits
-    return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;  // never 0, never 1
-}
-
-double CounterRng::exponential(double rate) { return -std::log(uniform()) / rate; }
-
 double CounterRng::normal() {
     // Box-Muller: two uniforms per normal keeps the stream position independent of caching.
     const double u1 = uniform();

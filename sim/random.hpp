@@ -6,6 +6,7 @@
 // events, on other populations, or (later) on the number of threads or ranks. Owner keys are
 // hashes of population/projection names, not indices, so adding an unrelated population changes
 // nothing in the others.
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
@@ -31,11 +32,20 @@ public:
     CounterRng(std::uint64_t seed, std::uint32_t owner_key, std::uint32_t node, StreamKind kind,
                std::uint64_t counter = 0);
 
-    std::uint32_t next_u32();
+    // Inline: every emission candidate draws from here (the kernel's hottest path).
+    std::uint32_t next_u32() {
+        if (used_ == 4) refill();
+        return buffer_[used_++];
+    }
     // Uniform on the open interval (0, 1), 53 bits.
-    double uniform();
+    double uniform() {
+        const std::uint64_t hi = next_u32() >> 5;  // 27 bits
+        const std::uint64_t lo = next_u32() >> 6;  // 26 bits
+        const std::uint64_t bits = (hi << 26) | lo;  // 53 bits
+        return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;  // never 0, never 1
+    }
     // Exponential with the given rate (mean 1/rate).
-    double exponential(double rate);
+    double exponential(double rate) { return -std::log(uniform()) / rate; }
     double normal();
     // Uniform integer in [0, n).
     std::uint64_t below(std::uint64_t n);

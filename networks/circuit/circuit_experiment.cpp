@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include "networks/circuit/circuit_run.hpp"
@@ -69,9 +70,12 @@ public:
             config_, ctx.seed, results,
             [&](const circuit::CircuitProgress& p) {
                 if (ctx.quiet) return;
-                std::fprintf(stderr, "%s%-12s %lld/%lld presentations  test error %.4g  %.1f s%s", tty ? "\r" : "",
-                             p.run.c_str(), static_cast<long long>(p.presentations), static_cast<long long>(p.total),
-                             p.test_error, p.seconds, tty ? "   " : "\n");
+                // The controls are evaluated once, at their end: no test error before it.
+                char error[48] = "";
+                if (std::isfinite(p.test_error)) std::snprintf(error, sizeof error, "  test error %.4g", p.test_error);
+                std::fprintf(stderr, "%s%-12s %lld/%lld presentations%s  %.1f s%s", tty ? "\r" : "", p.run.c_str(),
+                             static_cast<long long>(p.presentations), static_cast<long long>(p.total), error, p.seconds,
+                             tty ? "                 " : "\n");
                 if (tty && p.presentations == p.total) std::fprintf(stderr, "\n");
             },
             [&] { return ctx.stop && ctx.stop->load(); }, &recorder, data_.get());
