@@ -119,6 +119,8 @@ public:
     // Before the first bind (default 0, finite).
     void set_source_offset(double offset);
     double source_offset() const { return offset_; }
+    // Whether the offset's constant part is in the target yet (from the first bind on).
+    bool source_offset_applied() const { return offset_applied_; }
     Population& target() const { return *target_; }
     DenseTarget& dense_target() const { return *dense_target_; }
 

@@ -122,6 +122,7 @@ void EventCircuit::add_learned_feedback() {
                                                    TwoChannelUnitPopulation::dendrite, B_[l - 1], false,
                                                    std::vector<double>{decode_slope(static_cast<int>(l + 1)) / (r * tau_s), 0.0});
         if (above_is_output) q->set_source_offset(config_.output_lo);
+        feedback_projections_.push_back(q.get());
         LagCompensatedRule::Parameters rp;
         rp.eta_per_ms = config_.eta_feedback;
         rp.scale = config_.feedback_span();
@@ -135,13 +136,14 @@ std::vector<double> EventCircuit::reconstruction_error(const Eigen::MatrixXd& x)
     if (feedback_.empty()) return {};
     std::vector<Eigen::MatrixXd> Q;
     std::vector<Eigen::VectorXd> c;
-    const std::size_t L = W_.size();
     for (std::size_t i = 0; i < feedback_.size(); ++i) {
         Q.push_back(to_eigen(*B_[i]));
-        // The population's constant input holds c_l plus Q<l>'s source offset times the row sums.
+        // The population's constant input holds c_l plus, once the simulator has bound Q<l>, its
+        // source offset times the row sums.
         const std::vector<double>& bias = feedback_[i]->bias();
         Eigen::VectorXd ci = Eigen::Map<const Eigen::VectorXd>(bias.data(), static_cast<Eigen::Index>(bias.size()));
-        if (i + 2 == L) ci -= config_.output_lo * Q.back().rowwise().sum();
+        const DenseProjection& q = *feedback_projections_[i];
+        if (q.source_offset_applied()) ci -= q.source_offset() * Q.back().rowwise().sum();
         c.push_back(std::move(ci));
     }
     return feedback_reconstruction_error(weights(), config_.k(), Q, c, x);

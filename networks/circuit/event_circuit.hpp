@@ -160,6 +160,7 @@ private:
     std::vector<TwoChannelUnitPopulation*> layers_;
     std::vector<LagCompensatedRule*> rules_;  // the forward projections' (annealed); not Q<l>'s
     std::vector<TwoChannelUnitPopulation*> feedback_;  // learned feedback: population feedback<l>
+    std::vector<const DenseProjection*> feedback_projections_;  // and its projection Q<l>
     // Lateral nudge: the interneurons' weights P_l (from their layer, 0 at start), the one-to-one
     // matrices from the interneurons to their units, and the training network's interneurons.
     std::vector<std::shared_ptr<DenseMatrix>> P_, one_to_one_;

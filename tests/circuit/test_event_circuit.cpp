@@ -95,6 +95,12 @@ TEST_CASE("event engine, learned feedback: without teacher Q_l learns to reconst
     data.y_train = Eigen::MatrixXd::Zero(3, 500);
     const std::vector<double> before = c.reconstruction_error(probe);
     REQUIRE(before.size() == 2);
+    // The same initial Q_l and c_l = 0 as the rate mode's, before any run.
+    CircuitConfig rate_cfg = cfg;
+    rate_cfg.mode = Mode::rate;
+    rate_cfg.engine = Engine::stepped;
+    const std::vector<double> rate_before = RateCircuit(rate_cfg, 2).reconstruction_error(probe);
+    for (std::size_t l = 0; l < 2; ++l) CHECK(before[l] == Approx(rate_before[l]).epsilon(1e-12));
     const Weights w0 = c.weights();
     const Eigen::MatrixXd q0 = c.feedback_matrix(0);
     const EventCircuit::State st = c.train(data, 600, 1, [](std::int64_t) { return true; });
