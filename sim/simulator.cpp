@@ -304,16 +304,19 @@ void Simulator::start(time_ms t_start) {
     }
 }
 
-void Simulator::advance_replica(std::uint32_t replica, time_ms t) {
+bool Simulator::advance_replica(std::uint32_t replica, time_ms t, const std::atomic<bool>* stop) {
     const std::size_t n_pop = network_.population_count();
     const time_ms* next = &replica_next_[std::size_t{replica} * n_pop];
-    while (true) {
+    for (std::uint64_t n = 1;; ++n) {
+        // An epoch is short in time but may hold any number of candidates (a rate of 1e12 Hz):
+        // the stop flag is checked inside it too.
+        if (stop && n % 4096 == 0 && stop->load(std::memory_order_relaxed)) return false;
         // The replica's earliest stream; ties by population index (the kernel's order).
         std::size_t p = 0;
         for (std::size_t q = 1; q < n_pop; ++q)
             if (next[q] < next[p]) p = q;
         const time_ms tc = next[p];
-        if (tc > t) return;
+        if (tc > t) return true;
         process_candidate(p, replica, tc);
     }
 }
@@ -380,7 +383,16 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
             const time_ms t_global = queue_.empty() ? never : queue_.top().t;
             const time_ms epoch_end = std::min({t_global, t_stop, now_ + max_epoch_ms});
             const std::uint64_t before = stats_.events;
-            for (std::uint32_t r = 0; r < replicas_; ++r) advance_replica(r, epoch_end);
+            bool whole = true;
+            for (std::uint32_t r = 0; r < replicas_ && whole; ++r) whole = advance_replica(r, epoch_end, stop);
+            if (!whole) {
+                // Stopped inside an epoch: its spikes are dropped (now() stays at the last epoch
+                // end, which every observer saw completely). The replicas' states are past now()
+                // then: an interrupted simulator is not advanced further.
+                epoch_spikes_.clear();
+                stats_.interrupted = true;
+                break;
+            }
             // Observers see spikes in time order (then population, node), as in the interleaved loop.
             std::sort(epoch_spikes_.begin(), epoch_spikes_.end(), [](const RecordedSpike& a, const RecordedSpike& b) {
                 return a.t < b.t || (a.t == b.t && (a.population < b.population ||

@@ -142,7 +142,7 @@ private:
     // Resolves the candidate of `stream` at t and schedules the stream's next one.
     void process_candidate(std::size_t population, std::size_t stream, time_ms t);
     // Replica mode: replica r's candidates up to t (inclusive); false if interrupted.
-    void advance_replica(std::uint32_t replica, time_ms t);
+    bool advance_replica(std::uint32_t replica, time_ms t, const std::atomic<bool>* stop);
     void process_global(const Event& e, RunObserver& observer, std::vector<double>& row);
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;

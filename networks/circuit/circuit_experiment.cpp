@@ -78,7 +78,7 @@ public:
                              tty ? "                 " : "\n");
                 if (tty && p.presentations == p.total) std::fprintf(stderr, "\n");
             },
-            [&] { return ctx.stop && ctx.stop->load(); }, &recorder, data_.get());
+            ctx.stop, &recorder, data_.get());
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         RunStats stats = recorder.stats;
         stats.interrupted = !finished;

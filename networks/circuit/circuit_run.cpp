@@ -139,7 +139,7 @@ void derivative_table(Circuit& c, const Dataset& data, const DerivativeTestConfi
 
 template <class Circuit>
 bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
-              const std::function<void(const CircuitProgress&)>& progress, const std::function<bool()>& stop,
+              const std::function<void(const CircuitProgress&)>& progress, const std::atomic<bool>* stop,
               CircuitRecorder* recorder, const Dataset& data) {
     // The circuit's matrices are small (tens of rows, a few streams): Eigen's OpenMP threads (this
     // library is built with networks/mlp's settings) would only spin; 30x slower on a loaded machine.
@@ -184,7 +184,7 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
                 curve_y->push_back(p.test_error);
             }
             progress(p);
-            if (stop()) stopped = true;
+            if (stop && stop->load()) stopped = true;
             in_checkpoints += seconds() - t_enter;
             return !stopped;
         });
@@ -199,6 +199,7 @@ bool run_mode(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
     // Same initial weights for the circuit and its controls.
     auto make_circuit = [&] {
         auto c = std::make_unique<Circuit>(cfg, seed);
+        c->set_stop(stop);
         if (cfg.centre_init) centre_first_layer(*c, -c->weights().W[0] * data.x_train.rowwise().mean());
         return c;
     };
@@ -298,16 +299,20 @@ std::shared_ptr<const Dataset> load_circuit_data(const CircuitConfig& cfg, std::
 
 bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop, CircuitRecorder* recorder, const Dataset* data) {
+                            const std::atomic<bool>* stop, CircuitRecorder* recorder, const Dataset* data) {
     std::shared_ptr<const Dataset> loaded;
     if (data == nullptr) {
         loaded = load_circuit_data(cfg, seed);
         data = loaded.get();
     }
-    if (cfg.mode == Mode::spiking && cfg.engine == Engine::event)
-        return run_mode<EventCircuit>(cfg, seed, results, progress, stop, recorder, *data);
-    if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
-    return run_mode<RateCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
+    try {
+        if (cfg.mode == Mode::spiking && cfg.engine == Engine::event)
+            return run_mode<EventCircuit>(cfg, seed, results, progress, stop, recorder, *data);
+        if (cfg.mode == Mode::spiking) return run_mode<SpikingCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
+        return run_mode<RateCircuit>(cfg, seed, results, progress, stop, nullptr, *data);
+    } catch (const Interrupted&) {
+        return false;  // stopped inside a loop (stop_flag.hpp); what was recorded so far stays
+    }
 }
 
 }  // namespace settle::circuit

@@ -6,6 +6,7 @@
 // ResultSink.
 // No Eigen type here: the experiment adapter in settle_networks includes this header.
 #include <cstdint>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,7 +44,7 @@ std::shared_ptr<const Dataset> load_circuit_data(const CircuitConfig& config, st
 // `data`: the task's data from load_circuit_data(config, seed), or null to load it here.
 bool run_circuit_experiment(const CircuitConfig& config, std::uint64_t seed, ResultSink& results,
                             const std::function<void(const CircuitProgress&)>& progress,
-                            const std::function<bool()>& stop, CircuitRecorder* recorder = nullptr,
+                            const std::atomic<bool>* stop, CircuitRecorder* recorder = nullptr,
                             const Dataset* data = nullptr);
 
 }  // namespace settle::circuit

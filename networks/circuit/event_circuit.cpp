@@ -339,10 +339,12 @@ Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
         sim.record_spikes(L);
         SomaticCounter counter(L, static_cast<std::size_t>(n[L]), R);
         sim.start(0.0);
-        sim.advance(config_.test_settle_ms, counter);
+        sim.advance(config_.test_settle_ms, counter, stop_.get());
+        stop_.check();
         for (std::uint32_t j = 0; j < R; ++j) sim.rebase(j);
         counter.counting = true;
-        sim.advance(config_.test_settle_ms + config_.test_window_ms, counter);
+        sim.advance(config_.test_settle_ms + config_.test_window_ms, counter, stop_.get());
+        stop_.check();
         out.middleCols(first, R) =
             (config_.output_lo + config_.output_span() * (counter.counts().array() / expected_max)).matrix();
     }
@@ -409,10 +411,12 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return delays_ms[a] > delays_ms[b]; });
     std::vector<std::vector<Eigen::MatrixXd>> before(delays_ms.size());
     for (std::size_t q : order) {
-        sim.advance(t_y - delays_ms[q], quiet);
+        sim.advance(t_y - delays_ms[q], quiet, stop_.get());
+        stop_.check();
         before[q] = all_counts();
     }
-    sim.advance(t_y, quiet);
+    sim.advance(t_y, quiet, stop_.get());
+    stop_.check();
     const std::vector<Eigen::MatrixXd> at_onset = all_counts();
     const Weights w = weights();
     const Gradients grad = backprop(w, config_.k(), x, y);
@@ -440,7 +444,8 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
             }
     std::vector<std::vector<Eigen::MatrixXd>> after(delays_ms.size());
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
-        sim.advance(t_y + delays_ms[*it], quiet);
+        sim.advance(t_y + delays_ms[*it], quiet, stop_.get());
+        stop_.check();
         after[*it] = all_counts();
     }
     // Sums over trials of one (g, copy) block: n_l x R -> n_l x n_in.
@@ -538,7 +543,8 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
                 s = q;
             }
         }
-        sim.advance(t_next, forward);
+        sim.advance(t_next, forward, stop_.get());
+        stop_.check();
         const auto rs = static_cast<std::uint32_t>(s);
         sim.rebase(rs);
         Presentation& p = current[s];

@@ -69,6 +69,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/stop_flag.hpp"
 #include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/static_network.hpp"
 #include "networks/circuit/tasks.hpp"
@@ -101,6 +102,9 @@ public:
     void set_bias(int layer_index, const Eigen::VectorXd& b);
     void set_eta(double hidden, double out);
     void set_eta_scale(double scale);
+    // The run's stop flag: every kernel advance of training, test pass and derivative test stops
+    // on it and throws Interrupted (stop_flag.hpp).
+    void set_stop(const std::atomic<bool>* flag) { stop_.set(flag); }
     Eigen::MatrixXd feedback_matrix(int i) const;
     // Learned feedback: see RateCircuit::reconstruction_error (empty for other feedback).
     std::vector<double> reconstruction_error(const Eigen::MatrixXd& x) const;
@@ -166,6 +170,7 @@ private:
     std::vector<std::shared_ptr<DenseMatrix>> P_, one_to_one_;
     std::vector<TwoChannelUnitPopulation*> interneurons_;
     RunObserver* record_observer_ = nullptr;
+    StopFlag stop_;
     double record_start_ms_ = 0.0;
     std::vector<double> teacher_onsets_;
 };

@@ -99,6 +99,7 @@ std::vector<Eigen::MatrixXd> RateCircuit::hidden_nudges(const State& s) const {
 
 void RateCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate,
                        double h, bool learn, std::vector<Eigen::MatrixXd>* accumulate) {
+    stop_.check();
     const int L = w_.layers();
     const double k = config_.k(), tau = config_.tau_ms;
     const auto Ls = static_cast<std::size_t>(L);

@@ -133,6 +133,7 @@ SpikingCircuit::State SpikingCircuit::rest(Eigen::Index columns, const std::stri
 
 void SpikingCircuit::step(State& s, const Eigen::MatrixXd& x, const Eigen::MatrixXd& y, const Eigen::RowVectorXd& gate,
                           double h, bool learn) {
+    stop_.check();
     const int L = w_.layers();
     const auto Ls = static_cast<std::size_t>(L);
     const double k = config_.k(), tau = config_.tau_ms, rmax = rate_max_per_ms(), tau_s = config_.synapse_tau_ms;

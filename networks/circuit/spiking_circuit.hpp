@@ -82,6 +82,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/stop_flag.hpp"
 #include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/static_network.hpp"
 #include "sim/random.hpp"
@@ -156,6 +157,8 @@ public:
     }
     // Multiplies eta_hidden and eta_out (the training protocol's annealing; 1 by default).
     void set_eta_scale(double scale) { eta_scale_ = scale; }
+    // The run's stop flag: every step() checks it and throws Interrupted (stop_flag.hpp).
+    void set_stop(const std::atomic<bool>* flag) { stop_.set(flag); }
     void set_teacher(double g) { config_.g_teacher = g; }
     // Emission probability per candidate of a neuron of layer index i (0-based over weight layers)
     // at potential U.
@@ -173,6 +176,7 @@ private:
     std::vector<Eigen::MatrixXd> P_;  // lateral nudge: interneuron weights (from F_l), start at 0
     std::vector<Eigen::VectorXd> d_;
     double eta_scale_ = 1.0;
+    StopFlag stop_;
     double eta_hidden_, eta_out_, eta_feedback_;
     std::uint64_t seed_;
     double feedback_acceptance(double U) const;

@@ -106,7 +106,7 @@ inline Run short_run(CircuitConfig c, std::int64_t presentations) {
     c.presentations = presentations;
     c.checkpoints = 2;
     Run run;
-    REQUIRE(run_circuit_experiment(c, 1, run.r, [](const CircuitProgress&) {}, [] { return false; }));
+    REQUIRE(run_circuit_experiment(c, 1, run.r, [](const CircuitProgress&) {}, nullptr));
     return run;
 }
 
