@@ -26,12 +26,13 @@ CTEST_SELECT = $(if $(filter 1,$(LONG)),,-LE long)
 test: deps build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_SELECT) $(CTEST_FLAGS)
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (optimised, with debug info);
-# only their executables are built (target unit_tests), not the binary or the benchmarks.
+# Unit tests and the config fuzz test under AddressSanitizer + UndefinedBehaviorSanitizer
+# (optimised, with debug info); only what they run is built (the unit-test executables and the
+# binary), not the benchmarks.
 sanitize: deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSETTLE_SANITIZE=ON -DSETTLE_WERROR=ON
-	cmake --build build-asan -j $(JOBS) --target unit_tests
-	cd build-asan && ctest --output-on-failure -j $(JOBS) -L unit -LE long
+	cmake --build build-asan -j $(JOBS) --target unit_tests settle
+	cd build-asan && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz' -LE long
 
 clean:
 	rm -rf $(BUILD) build-asan
