@@ -613,21 +613,26 @@ def circuit_raster(spikes, layers, onset_ms: float, before_ms: float = 150.0, af
                    figsize=(10.0, 7.0), dpi: float = 100.0) -> Figure:
     """Raster of replica 0 of a learning circuit (settle's event engine) around a teacher onset.
 
-    spikes: Spikes of the circuit's populations, in order input, layer1 .. layer<L> (any subset,
-        named as in the file).
+    spikes: Spikes of the circuit's populations, in order input, layer1 .. layer<L>, then
+        interneuron<l> (lateral nudge) and feedback<l> (learned feedback), any subset, named as
+        in the file.
     layers: the layer sizes n_0 (inputs) .. n_L (output), the file summary's "layers".
-    Replica 0's node ids are 0 .. n_0 - 1 for the input and, for layer l, 0 .. n_l - 1 on the
-    somatic channel and n_l .. 2 n_l - 1 on the prediction channel (drawn above the somatic
-    rows); the two channels differ only while a teacher or nudge acts. The dashed line is the
-    teacher onset.
+    Replica 0's node ids are 0 .. n_0 - 1 for the input and, for layer l (and the interneurons or
+    feedback units of hidden layer l), 0 .. n_l - 1 on the somatic channel and n_l .. 2 n_l - 1 on
+    the prediction channel (drawn above the somatic rows); the two channels differ only while a
+    teacher or nudge acts. The dashed line is the teacher onset.
     """
     selected = []
     for s in spikes:
+        layer_of = None
+        for prefix in ("layer", "interneuron", "feedback"):
+            if s.population.startswith(prefix) and s.population[len(prefix):].isdigit():
+                layer_of = int(s.population[len(prefix):])
         if s.population == "input":
             n = int(layers[0])
             rows = n
-        elif s.population.startswith("layer") and s.population[5:].isdigit():
-            n = int(layers[int(s.population[5:])])
+        elif layer_of is not None and 0 < layer_of < len(layers):
+            n = int(layers[layer_of])
             rows = 2 * n
         else:
             continue
@@ -636,6 +641,13 @@ def circuit_raster(spikes, layers, onset_ms: float, before_ms: float = 150.0, af
                                n_nodes=rows, t_start=s.t_start, t_stop=s.t_stop, sorting=s.sorting))
     if not selected:
         raise SettleAnalysisError("no circuit populations (input, layer<l>) among the spikes")
+
+    def circuit_order(s):  # bottom to top: input, the layers, then interneurons and feedback units
+        for rank, prefix in ((1, "layer"), (2, "interneuron"), (3, "feedback")):
+            if s.population.startswith(prefix):
+                return (rank, int(s.population[len(prefix):]))
+        return (0, 0)
+    selected.sort(key=circuit_order)
     t0 = max(onset_ms - before_ms, min(s.t_start for s in selected))
     fig = raster(selected, t_start=t0, t_stop=onset_ms + after_ms, figsize=figsize, dpi=dpi)
     for ax in fig.axes:

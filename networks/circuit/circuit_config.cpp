@@ -4,6 +4,28 @@
 
 namespace settle::circuit {
 
+std::vector<std::string> CircuitConfig::population_names() const {
+    const std::size_t L = sizes().size() - 1;
+    std::vector<std::string> names{"input"};
+    for (std::size_t l = 1; l <= L; ++l) names.push_back("layer" + std::to_string(l));
+    if (nudge == Nudge::lateral)
+        for (std::size_t l = 1; l < L; ++l) names.push_back("interneuron" + std::to_string(l));
+    if (feedback == Feedback::learned)
+        for (std::size_t l = 1; l < L; ++l) names.push_back("feedback" + std::to_string(l));
+    return names;
+}
+
+std::vector<int> CircuitConfig::population_units() const {
+    const std::vector<int> n = sizes();
+    const std::size_t L = n.size() - 1;
+    std::vector<int> units(n.begin(), n.end());
+    if (nudge == Nudge::lateral)
+        for (std::size_t l = 1; l < L; ++l) units.push_back(n[l]);
+    if (feedback == Feedback::learned)
+        for (std::size_t l = 1; l < L; ++l) units.push_back(n[l]);
+    return units;
+}
+
 std::vector<int> CircuitConfig::sizes() const {
     std::vector<int> s{task.n_in};
     s.insert(s.end(), hidden.begin(), hidden.end());
@@ -200,16 +222,14 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         d->finish();
     }
     if (auto rec = root.table("record")) {
-        std::vector<std::string> names{"input"};
-        for (std::size_t l = 1; l < c.sizes().size(); ++l) names.push_back("layer" + std::to_string(l));
-        if (c.feedback == Feedback::learned)  // the training network's feedback populations
-            for (std::size_t l = 1; l + 1 < c.sizes().size(); ++l) names.push_back("feedback" + std::to_string(l));
+        const std::vector<std::string> names = c.population_names();
         auto check_name = [&](ConfigTable& t, const std::string& key, const std::string& n) {
             if (std::find(names.begin(), names.end(), n) == names.end()) {
                 const std::string hint = closest_match(n, names);
                 t.fail(key, "no circuit population named '" + n + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
                                 "; the populations are input, layer1 .. layer" + std::to_string(c.sizes().size() - 1) +
-                                (c.feedback == Feedback::learned ? " and feedback1 .. feedback" + std::to_string(c.sizes().size() - 2) : ""));
+                                (c.feedback == Feedback::learned ? ", feedback1 .. feedback" + std::to_string(c.sizes().size() - 2) : "") +
+                                (c.nudge == Nudge::lateral ? ", interneuron1 .. interneuron" + std::to_string(c.sizes().size() - 2) : ""));
             }
         };
         const toml_value* spikes = rec->raw("spikes");
@@ -240,8 +260,9 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
                     r.fail("variables", "'" + rc.population + "' has no variable '" + v + "'" +
                                             (hint.empty() ? "" : " (did you mean '" + hint + "'?)") + "; it has " + all);
                 }
-            const std::size_t l = input ? 0 : static_cast<std::size_t>(std::stoi(rc.population.substr(5)));
-            const std::int64_t units = c.sizes()[l];
+            const std::vector<int> units_of = c.population_units();
+            const std::int64_t units =
+                units_of[static_cast<std::size_t>(std::find(names.begin(), names.end(), rc.population) - names.begin())];
             const std::int64_t nodes = units * c.streams * (input ? 1 : 2);
             rc.nodes = r.get_int_array("nodes", {});
             for (auto n : rc.nodes)

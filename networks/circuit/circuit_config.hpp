@@ -150,6 +150,12 @@ struct CircuitConfig {
     double k() const { return g_D / (g_L + g_D); }
     // n_in, hidden..., n_out.
     std::vector<int> sizes() const;
+    // The event engine's training network, population by population in index order (the one
+    // place this order is written; event_circuit.hpp builds it so and checks): input, layer1 ..
+    // layer<L>, then interneuron1 .. interneuron<L-1> (lateral nudge), then feedback1 ..
+    // feedback<L-1> (learned feedback); and each one's units.
+    std::vector<std::string> population_names() const;
+    std::vector<int> population_units() const;
 };
 
 // Reads and validates [circuit], [schedule], [task], [training] (each optional); unknown keys and

@@ -33,10 +33,10 @@ public:
     nlohmann::json run(const ExperimentContext& ctx) override {
         // Spike populations and reports of the main training run, by its population indices (0
         // input, l layer l: event_circuit.hpp), created before the run (SWMR).
-        std::vector<std::string> spike_names, names{"input"};
+        std::vector<std::string> spike_names;
+        const std::vector<std::string> names = config_.population_names();
         std::vector<ReportSpec> reports;
-        const std::vector<int> sizes = config_.sizes();
-        for (std::size_t l = 1; l < sizes.size(); ++l) names.push_back("layer" + std::to_string(l));
+        const std::vector<int> sizes = config_.population_units();
         if (config_.engine == circuit::Engine::event) {
             spike_names.assign(names.size(), "");
             for (const std::string& n : config_.record.spikes)

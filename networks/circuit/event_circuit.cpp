@@ -94,6 +94,14 @@ EventCircuit::EventCircuit(const CircuitConfig& config, std::uint64_t seed) : co
                 .set_rule(std::make_unique<ApicalMismatchRule>(ip, *layers_[l - 1], TwoChannelUnitPopulation::nudge));
         }
     if (config_.feedback == Feedback::learned) add_learned_feedback();
+    // Recording maps populations by index: the network must be laid out as the config says.
+    const std::vector<std::string> names = config_.population_names();
+    if (names.size() != net_->population_count())
+        throw std::logic_error("event circuit: the network's populations differ from CircuitConfig::population_names()");
+    for (std::size_t p = 0; p < names.size(); ++p)
+        if (net_->population(p).name() != names[p])
+            throw std::logic_error("event circuit: population " + std::to_string(p) + " is '" + net_->population(p).name() +
+                                   "', CircuitConfig::population_names() says '" + names[p] + "'");
     sim_ = std::make_unique<Simulator>(*net_, seed_);
     sim_->set_sync_interval(config_.sync_interval_ms);
 }

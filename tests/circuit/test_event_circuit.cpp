@@ -18,7 +18,8 @@ TEST_CASE("event engine config: its keys, and the options it does not cover yet,
     CHECK(c.sync_interval_ms == 0.5);
     CHECK(parse("[circuit]\nmode = 'spiking'\n").engine == Engine::stepped);
     CHECK_THROWS_WITH(parse("[circuit]\nengine = 'event'\n"), Catch::Contains("engine") && Catch::Contains("spiking"));
-    CHECK(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nnudge = 'lateral'\n").nudge == Nudge::lateral);
+    CHECK(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nnudge = 'lateral'\n[record]\nspikes = 'all'\n")
+              .record.spikes == std::vector<std::string>{"input", "layer1", "layer2", "interneuron1"});
     CHECK(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nfeedback = 'learned'\n[record]\nspikes = 'all'\n")
               .record.spikes == std::vector<std::string>{"input", "layer1", "layer2", "feedback1"});
     CHECK_THROWS_WITH(parse("[circuit]\nmode = 'spiking'\nengine = 'event'\nsynapse_tau_ms = 5.0\n"),

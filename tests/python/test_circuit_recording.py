@@ -137,3 +137,24 @@ def test_killed_circuit_run_leaves_a_readable_file(tmp_path):
     with h5py.File(out, "r", swmr=True) as f:
         assert f["spikes/layer1/timestamps"].shape[0] >= spikes
         assert "complete" not in f["settle"].attrs
+
+
+def test_learned_feedback_and_interneurons_are_recorded_like_layers(settle, tmp_path):
+    # 'all' adds the feedback units (learned feedback) or interneurons (lateral nudge) after the
+    # layers; a report on them reads their potentials; the circuit raster draws them too.
+    for extra, population in (('feedback = "learned"', "feedback1"), ('nudge = "lateral"', "interneuron1")):
+        config = tmp_path / f"{population}.toml"
+        config.write_text(CIRCUIT.format(presentations=60, spikes='"all"')
+                          .replace('engine = "event"', f'engine = "event"\n{extra}')
+                          .replace('population = "layer1"', f'population = "{population}"'))
+        out = tmp_path / f"{population}.h5"
+        settle("run", config, "-o", out, "--quiet")
+        with h5py.File(out, "r") as f:
+            assert sorted(f["spikes"]) == sorted(["input", "layer1", "layer2", population])
+            s = f["spikes"][population]
+            assert len(s["timestamps"]) > 100 and s["node_ids"][()].max() < 3 * 2 * 8  # 3 replicas, 2 channels, 8 units
+            report = f[f"report/{population}/data"][()]
+            assert report.shape[1] == 3 * 2 and np.all(np.isfinite(report))  # nodes 0, 1, 17 x (U, Vbar)
+        figures = tmp_path / f"figures_{population}"
+        settle("plot", out, "--out", figures, "--what", "circuit")
+        assert (figures / "circuit_raster.png").stat().st_size > 10_000
