@@ -12,7 +12,7 @@ using namespace settle;
 using namespace settle::circuit;
 using namespace settle::circuit::testing;
 
-TEST_CASE("event engine config: its keys, and the options it does not cover yet, are named", "[circuit][event]") {
+TEST_CASE("event engine config: its keys, every nudge and feedback kind, and bad values named", "[circuit][event]") {
     const CircuitConfig c = parse("[circuit]\nmode = 'spiking'\nengine = 'event'\n");
     CHECK(c.engine == Engine::event);
     CHECK(c.sync_interval_ms == 0.5);
