@@ -293,40 +293,33 @@ double TwoChannelUnitPopulation::receptor_input(int receptor, std::uint32_t repl
 
 void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_ms t, double amount) {
     if (unit >= n_) throw std::out_of_range("population '" + name() + "': unit out of range");
-    if (receptor == nudge) {
-        // N stays continuous: without a teacher Np takes back the step (Np -= amount e^(D/tau)),
-        // with one Nf does (its particular part moved by amount / a).
+    if (receptor != dendrite && receptor != nudge)
+        throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
+    // The step c of the constant part: k times the bias change for the dendrite (Vbar's and U's
+    // target), the nudge constant's change for the nudge (U's only).
+    const bool dendritic = receptor == dendrite;
+    const double c = dendritic ? p_.k * amount : amount;
+    if (dendritic) {
+        bias_[unit] += amount;
+        kb_[unit] += c;
+    } else {
         nudge_constant_[unit] += amount;
-        for (std::uint32_t r = 0; r < replicas_; ++r) {
-            check_rebased(r, t);
-            const Replica& rep = rep_[r];
-            const double D = t - rep.t0;
-            const std::size_t idx = std::size_t{r} * n_ + unit;
-            if (rep.g > 0.0) {
-                const double a = 1.0 + rep.g;
-                Nf_[idx] -= amount / a * std::exp(a * D / p_.tau_ms);
-            } else {
-                Np_[idx] -= amount * std::exp(D / p_.tau_ms);
-            }
-            notify_coupled(r, t, unit, 1);
-        }
-        return;
     }
-    if (receptor != dendrite) throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
-    const double dkb = p_.k * amount;
-    bias_[unit] += amount;
-    kb_[unit] += dkb;
-    // Vbar stays continuous: Vp -= dkb e^(D/tau); with the teacher on, N's particular part moves
-    // by dkb / a, which Nf takes back.
+    // U and Vbar stay continuous. A dendritic step is taken back by Vp (Vp -= c e^(D/tau)); a
+    // nudge step without a teacher by Np likewise. With the teacher on, N's particular part moves
+    // by c / a in both cases, which Nf takes back.
     for (std::uint32_t r = 0; r < replicas_; ++r) {
         check_rebased(r, t);
         const Replica& rep = rep_[r];
         const double D = t - rep.t0;
         const std::size_t idx = std::size_t{r} * n_ + unit;
-        Vp_[idx] -= dkb * std::exp(D / p_.tau_ms);
+        if (dendritic)
+            Vp_[idx] -= c * std::exp(D / p_.tau_ms);
+        else if (rep.g == 0.0)
+            Np_[idx] -= c * std::exp(D / p_.tau_ms);
         if (rep.g > 0.0) {
             const double a = 1.0 + rep.g;
-            Nf_[idx] -= dkb / a * std::exp(a * D / p_.tau_ms);
+            Nf_[idx] -= c / a * std::exp(a * D / p_.tau_ms);
         }
         notify_coupled(r, t, unit, 1);
     }
