@@ -41,10 +41,10 @@
 // Soma coupling (couple_soma_to): the teacher may instead be a permanent conductance g toward
 // the somatic potential U_src(t) of the same unit and replica of another two_channel_unit
 // population without a teacher (the circuit's learned-feedback units follow their layer's
-// potential). Between the source's events U_src = k b_src + cE E + cEs Es, so the target is
-//   y(t) = y0 + yE E + yEs Es,   and N's particular part  g (y0 - k b) / a + (yE - Vp) E
-//                                                        + (B + g (yEs - C A)) K Es.
-// Whenever the source's coefficients change (an input or a bias change) it tells the coupled
+// potential). Between the source's events U_src = k b_src + n_c,src + cE E + cEs Es, so the
+// target is y(t) = y0 + yE E + yEs Es, and N's particular part is
+//   (g (y0 - k b) + n_c) / a + (yE - Vp) E + (B + g (yEs - C A)) K Es.
+// Whenever the source's coefficients change (an input or a constant's change) it tells the coupled
 // population, which takes the new y coefficients and corrects Nf so that N stays continuous: the
 // coupling is exact, with no time step and no sampling of U_src.
 //
