@@ -288,17 +288,23 @@ TEST_CASE("spiking temporal-derivative test: symmetric feedback moves the last h
 
 TEST_CASE("task 1 short, spiking: teacher-student regression learns and beats output-only, frozen stays put",
           "[circuit][spiking]") {
-    // A 200 ms readout window (default 500) keeps the five test passes short.
-    const Run r = short_run(
-        parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\n[training]\ntest_window_ms = 200.0\n"), 4800);
+    // A 200 ms readout window (default 500) keeps the test passes short.
+    CircuitConfig c = parse("[task]\nkind = 'teacher_student'\n[circuit]\nmode = 'spiking'\n[training]\n"
+                            "test_window_ms = 200.0\ncontrol_frozen = false\n");
+    const Run r = short_run(c, 4800);
     CHECK(r("test_error_final") < 0.7 * r("test_error_initial"));
     CHECK(r("test_error_final") < 0.9 * r("test_error_output_only"));
-    CHECK(r("test_error_frozen") == r("test_error_initial"));
     // Speed metrics: 4,800 presentations of U(150, 250) ms each (spiking defaults) are 960 s of
     // simulated time (sd 2.0 s; the streams' unfinished presentations add at most 16 x 250 ms).
     CHECK(r("train_simulated_seconds") == Approx(960.0).margin(15.0));
     CHECK(r("train_synaptic_events") > r("train_input_spikes") * 50.0);  // every input spike reaches 50 hidden units
-    CHECK(r("train_synaptic_events_per_second") > 0.0);
+    // All plasticity off stays put exactly, so a short run shows it as well as a long one (and
+    // keeps this test inside the sanitizers' time budget).
+    c.control_frozen = true;
+    c.control_output_only = false;
+    const Run frozen = short_run(c, 480);
+    CHECK(frozen("test_error_frozen") == frozen("test_error_initial"));
+    CHECK(frozen("test_error_final") < frozen("test_error_initial"));  // while the circuit itself learned
 }
 
 TEST_CASE("task 1 full, spiking: MSE <= 35 % of initial and below output-only", "[.][long]") {
