@@ -391,6 +391,10 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
         layer.push_back(&dynamic_cast<TwoChannelUnitPopulation&>(net->population(l)));
         layer.back()->set_replica_keys(keys);
     }
+    // The lateral nudge's interneurons too: every population's copies of a trial must draw the
+    // same numbers, or the copies would differ before the teacher switches.
+    for (std::size_t p = L + 1; p < net->population_count(); ++p)
+        dynamic_cast<TwoChannelUnitPopulation&>(net->population(p)).set_replica_keys(keys);
     double max_delay = 0.0;
     for (double d : delays_ms) max_delay = std::max(max_delay, d);
     const double t_y = std::max(settle_ms, max_delay);

@@ -131,3 +131,19 @@ TEST_CASE("event engine, temporal-derivative test: symmetric feedback moves the 
                                                      {derivative_test_delay_ms}, derivative_test_settle_ms,
                                                      derivative_test_trials, 1));
 }
+
+TEST_CASE("event engine, temporal-derivative test with the lateral nudge: a trial's copies share every random number",
+          "[circuit][event][spiking]") {
+    // With teacher strength 0 the teacher-on copy of a trial must equal its teacher-off copy
+    // spike for spike, interneurons included, so every paired difference is exactly 0.
+    CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\nn_test = 6\n[circuit]\nmode = 'spiking'\n"
+                              "engine = 'event'\nnudge = 'lateral'\nhidden = [12]\n");
+    const Dataset data = make_dataset(cfg.task, 1);
+    EventCircuit c(cfg, 1);
+    const auto cells = c.temporal_derivative_test(data.x_test, data.y_test, {0.0}, {10.0}, 50.0, 3, 1);
+    REQUIRE(cells.size() == 1);
+    for (std::size_t l = 0; l < cells[0].cos_mean.size(); ++l) {
+        CHECK(cells[0].cos_mean[l] == 0.0);
+        CHECK(cells[0].cos_ci95[l] == 0.0);
+    }
+}
