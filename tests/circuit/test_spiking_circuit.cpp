@@ -143,7 +143,10 @@ TEMPLATE_TEST_CASE("learned feedback: without teacher Q_l learns to reconstruct 
     learn_without_teacher(c, rng, 20000.0);
     const std::vector<double> after = c.reconstruction_error(probe);
     for (std::size_t l = 0; l < 2; ++l) CHECK(after[l] < 0.5 * before[l]);
-    for (std::size_t l = 0; l < w0.W.size(); ++l) CHECK(c.weights().W[l] == w0.W[l]);  // no teacher
+    for (std::size_t l = 0; l < w0.W.size(); ++l) {  // bitwise: no teacher, no forward change
+        CHECK(c.weights().W[l] == w0.W[l]);
+        CHECK(c.weights().b[l] == w0.b[l]);
+    }
 }
 
 TEST_CASE("spiking, lateral nudge: interneurons learn from spikes to cancel the feedback without teacher, the "

@@ -62,15 +62,23 @@ target_step = 27.9
 noise_std = 0.5
 noise_decay_epochs = 50
 )");
+    // Every key above is set to a value other than its default (name has none), so each check
+    // fails if its key is ignored.
+    REQUIRE(e.epochs == 2);
     REQUIRE(e.batch_size == 50);
     REQUIRE(e.threads == 2);
     REQUIRE(!e.shuffle);
+    REQUIRE(e.angle_every == 5);
+    REQUIRE(e.sizes == std::vector<int>{784, 500, 500, 10});
     REQUIRE(e.sign_layers == std::vector<int>{1});
     REQUIRE(e.dtype == "float64");
+    REQUIRE(e.init == "uniform");
     REQUIRE(e.data.dir == "/data");
     REQUIRE(e.data.validation_size == 5000);
     REQUIRE(e.data.train_limit == 1000);
+    REQUIRE(e.algorithm == "dtp");
     REQUIRE(e.target_step == 27.9);
+    REQUIRE(e.noise_std == 0.5);
     REQUIRE(e.noise_decay_epochs == 50);
 }
 

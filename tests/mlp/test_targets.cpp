@@ -121,6 +121,16 @@ TEST_CASE("The top target step is eta_hat times the gradient of the batch-mean l
     net.forward(x.col(0), a);
     const Vec<double> step1 = a.h[3].col(0) - one.targets()[3].col(0);
     const Vec<double> step2 = a.h[3].col(0) - two.targets()[3].col(0);
+    // The one-example step is eta_hat W3^T (softmax(z) - onehot), by hand: without this, a zero
+    // step would pass the halving check below.
+    const V h1 = tanh_v(matvec(t.W0, t.x, t.b0)), h2 = tanh_v(matvec(t.W1, h1, t.b1)), h3 = tanh_v(matvec(t.W2, h2, t.b2));
+    const V z = matvec(t.W3, h3, t.b3);
+    const double e0 = std::exp(z[0]), e1 = std::exp(z[1]);
+    const V dz = {e0 / (e0 + e1) - (t.label == 0), e1 / (e0 + e1) - (t.label == 1)};
+    Vec<double> expected(2);
+    for (int i = 0; i < 2; ++i) expected(i) = t.eta * (t.W3[0][static_cast<std::size_t>(i)] * dz[0] + t.W3[1][static_cast<std::size_t>(i)] * dz[1]);
+    REQUIRE(expected.norm() > 0.1);
+    REQUIRE(step1.isApprox(expected, 1e-12));
     REQUIRE(step2.isApprox(step1 / 2, 1e-12));
 }
 

@@ -314,7 +314,9 @@ void check_against_brute_force(bool learned) {
     integrate_to(t_end);
     REQUIRE(weight_changes > 50);
     REQUIRE(brute_rows.size() == rec.rows.size());
-    REQUIRE(rec.rows.size() > 500);
+    // Samples at 0.5, 1.5, ..., 319.5 ms, one row per probed population each.
+    const std::size_t samples = static_cast<std::size_t>(t_end / dt_sample);
+    REQUIRE(rec.rows.size() == samples * (n_pop - 1));
 
     double max_U = 0.0, worst = 0.0;
     std::size_t compared = 0;
@@ -328,7 +330,8 @@ void check_against_brute_force(bool learned) {
     }
     INFO("compared " << compared << " values, max |potential| " << max_U << ", worst error " << worst << ", "
                      << weight_changes << " weight-row changes");
-    REQUIRE(compared > 5000);
+    // U, Vbar and V* of every probed unit of both replicas, in every sample.
+    REQUIRE(compared == samples * 3 * R * (n1 + n2 + (learned ? n1 : 0)));
     CHECK(worst < 1e-9 * max_U);
     // The weights, too (the tie: B1 is W2's transpose by construction, bitwise).
     double worst_w = 0.0;

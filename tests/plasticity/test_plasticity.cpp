@@ -75,6 +75,13 @@ std::vector<std::vector<time_ms>> test_trains(std::size_t n, std::uint32_t seed)
     return trains;
 }
 
+// The trains run_dp uses; each spike reaches the neuron once, before the runs' 17 s end.
+std::size_t input_spikes() {
+    std::size_t n = 0;
+    for (const auto& train : test_trains(6, 7)) n += train.size();
+    return n;
+}
+
 struct DpRun {
     std::vector<LoggingRule::Delivery> deliveries;
     std::vector<time_ms> posts;
@@ -160,6 +167,7 @@ TEST_CASE("dendritic prediction: event-based weights equal a brute-force Odeint 
     for (std::size_t i = 0; i < run.posts.size(); ++i) evs.push_back({run.posts[i], 1, i});
     std::stable_sort(evs.begin(), evs.end(), [](const Ev& a, const Ev& b) { return a.t < b.t || (a.t == b.t && a.kind < b.kind); });
     double t = 0.0, max_change = 0.0, max_err = 0.0;
+    std::size_t compared = 0;
     auto w_ref = [&](std::size_t c) {
         return std::clamp(run.w0[c] + run.eta_eff * (x[c] - (filter ? x[6 + c] : 0.0)), p.w_min, p.w_max);
     };
@@ -171,6 +179,7 @@ TEST_CASE("dendritic prediction: event-based weights equal a brute-force Odeint 
             const double ref = w_ref(d.c);
             max_change = std::max(max_change, std::abs(ref - run.w0[d.c]));
             max_err = std::max(max_err, std::abs(d.w - ref));
+            ++compared;
             past.push_back(d);
         } else {
             const double vs = v_star(t);
@@ -183,7 +192,10 @@ TEST_CASE("dendritic prediction: event-based weights equal a brute-force Odeint 
         }
     }
     odeint::integrate_adaptive(stepper, rhs, x, t, t_stop, 0.01);
-    for (std::size_t c = 0; c < 6; ++c) max_err = std::max(max_err, std::abs(run.final_w[c] - w_ref(c)));
+    for (std::size_t c = 0; c < 6; ++c, ++compared) max_err = std::max(max_err, std::abs(run.final_w[c] - w_ref(c)));
+    // Every input spike was delivered and compared, and the final weights.
+    REQUIRE(run.deliveries.size() == input_spikes());
+    REQUIRE(compared == run.deliveries.size() + 6);
     INFO("tau_Delta " << p.tau_Delta << ": max |w - w_ref| " << max_err << " pA, largest change " << max_change << " pA");
     REQUIRE(max_change > 1.0);
     REQUIRE(max_err / max_change < 1e-6);
@@ -194,6 +206,7 @@ TEST_CASE("dendritic prediction: learning rate zero leaves weights unchanged bit
     p.eta = 0.0;
     p.w_max = 1000.0;
     const DpRun run = run_dp(p, 250.0, 3, 17000.0);
+    REQUIRE(run.deliveries.size() == input_spikes());
     for (const auto& d : run.deliveries) REQUIRE(d.w == run.w0[d.c]);
     for (std::size_t c = 0; c < 6; ++c) REQUIRE(run.final_w[c] == run.w0[c]);
 }
@@ -204,6 +217,7 @@ TEST_CASE("dendritic prediction: weights stay within their bounds", "[plasticity
     p.w_min = 200.0;
     p.w_max = 300.0;
     const DpRun run = run_dp(p, 210.0, 3, 17000.0);
+    REQUIRE(run.deliveries.size() == input_spikes());
     bool hit_low = false, hit_high = false;
     for (const auto& d : run.deliveries) {
         REQUIRE(d.w >= 200.0);

@@ -124,7 +124,15 @@ struct Reference {
 
 struct Comparison {
     double max_err = 0.0, max_change = 0.0;
+    std::size_t compared = 0;  // weights compared: one per delivery, and the final ones
 };
+
+// Every input spike reaches the neuron once (one connection per source, all before t_stop).
+std::size_t input_spikes() {
+    std::size_t n = 0;
+    for (const auto& train : trains(11)) n += train.size();
+    return n;
+}
 
 Comparison compare(const Run& run, const Reference& ref) {
     const UrbanczikSennParameters m = UrbanczikSennParameters::nest();
@@ -169,6 +177,7 @@ Comparison compare(const Run& run, const Reference& ref) {
     auto track = [&](std::size_t c, double w) {
         out.max_change = std::max(out.max_change, std::abs(s[iw + c] - run.w0[c]));
         out.max_err = std::max(out.max_err, std::abs(w - s[iw + c]));
+        ++out.compared;
     };
     double t = 0.0;
     for (const Ev& e : evs) {
@@ -232,6 +241,8 @@ TEST_CASE("pre x d/dt post: every rho combination equals a brute-force Odeint in
     const Comparison cmp = compare(run, ref);
     INFO("pre " << (p.pre == P::Pre::trace ? "trace" : "spikes") << ", post " << (rate ? "rate" : "trace") << ": max |w - w_ref| "
                 << cmp.max_err << " pA, largest change " << cmp.max_change << " pA, " << run.posts.size() << " post spikes");
+    REQUIRE(run.deliveries.size() == input_spikes());
+    REQUIRE(cmp.compared == run.deliveries.size() + n_syn);
     REQUIRE(cmp.max_change > 1.0);
     REQUIRE(cmp.max_err / cmp.max_change < 1e-6);
 }
@@ -268,6 +279,8 @@ TEST_CASE("pair STDP: additive or multiplicative with all-to-all or nearest pair
     const Comparison cmp = compare(run, ref);
     INFO((p.multiplicative ? "multiplicative" : "additive") << ", " << (p.nearest ? "nearest" : "all-to-all") << ": max |w - w_ref| "
                                                             << cmp.max_err << ", largest change " << cmp.max_change);
+    REQUIRE(run.deliveries.size() == input_spikes());
+    REQUIRE(cmp.compared == run.deliveries.size() + n_syn);
     REQUIRE(cmp.max_change > 1.0);
     REQUIRE(cmp.max_err / cmp.max_change < 1e-6);
 }

@@ -1,15 +1,6 @@
 """Bad input: a one-line error naming the file, key and value; exit code 2; no output file."""
 import pytest
 
-BAD = {
-    "unknown key": ("[simulation]\nduration_ms = 10.0\nduraton_ms = 5\n", ["simulation.duraton_ms", "did you mean"]),
-    "wrong type": ("size = 1\n", None),
-    "negative delay": (None, ["delay_ms", "-2"]),
-    "probability": (None, ["connect.p", "1.5"]),
-    "negative duration": (None, ["duration_ms", "-1"]),
-    "unknown population": (None, ["did you mean 'neurons'"]),
-}
-
 
 def one_line(stderr):
     lines = [l for l in stderr.splitlines() if l.strip()]
@@ -40,7 +31,10 @@ def test_bad_values(settle, small_config, tmp_path, override, words):
         assert w in line
     assert not out.exists()
     val = settle("validate", small_config(), "--set", override, check=False)
-    assert val.returncode == 2
+    assert val.returncode == 2, val.stderr
+    val_line = one_line(val.stderr)
+    for w in words:
+        assert w in val_line
 
 
 def test_missing_config(settle, tmp_path):
@@ -83,6 +77,18 @@ def test_info_on_non_hdf5(settle, tmp_path):
     assert "not an HDF5 file" in one_line(proc.stderr)
 
 
-def test_bad_cli_option(settle, small_config):
+def test_bad_cli_option(settle, small_config, tmp_path):
+    out = tmp_path / "o.h5"
+    proc = settle("run", small_config(), "--seed", "-4", "--out", out, check=False)
+    assert proc.returncode == 2, proc.stderr
+    first = proc.stderr.splitlines()[0]
+    assert "--seed" in first and "-4" in first, proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known failure: option errors come from the command-line parser as two lines (the error and 'Run with "
+    "--help for more information.') without the 'settle: error: ' prefix the exit-code contract promises"))
+def test_bad_cli_option_is_one_line(settle, small_config):
     proc = settle("run", small_config(), "--seed", "-4", check=False)
-    assert proc.returncode == 2
+    assert "--seed" in one_line(proc.stderr)

@@ -105,8 +105,10 @@ def test_circuit_plot_draws_the_raster(settle, tmp_path):
 def test_bad_record_keys_name_the_key_and_write_no_file(settle, tmp_path):
     out = tmp_path / "run.h5"
     proc = settle("run", write(tmp_path, spikes='["layer3"]'), "-o", out, check=False)
-    assert proc.returncode == 2
-    assert "spikes" in proc.stderr and "layer3" in proc.stderr and "layer1" in proc.stderr
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("settle: error: "), proc.stderr
+    assert "spikes" in lines[0] and "layer3" in lines[0] and "layer1" in lines[0], lines[0]
     assert not out.exists()
     stepped = tmp_path / "stepped.toml"
     stepped.write_text(CIRCUIT.format(presentations=60, spikes='"all"').replace('engine = "event"', 'engine = "stepped"'))

@@ -61,4 +61,6 @@ def test_bad_data_leaves_no_file(settle, tmp_path, config, key, kind):
     assert settle(*args, "--force", check=False).returncode == 2
     assert out.read_bytes() == b"earlier result"
     val = settle("validate", SOURCE / "examples" / config, "--set", f'{key}="{data}"', check=False)
-    assert val.returncode == 2 and "train-images" in val.stderr
+    assert val.returncode == 2, val.stderr
+    val_lines = [line for line in val.stderr.splitlines() if line.strip()]
+    assert len(val_lines) == 1 and val_lines[0].startswith("settle: error: ") and "train-images" in val_lines[0], val_lines

@@ -1,4 +1,6 @@
 // Connection rules, initialisers and the CSR layout.
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -77,12 +79,44 @@ TEST_CASE("value initialisers", "[connectivity]") {
         mean += x / static_cast<double>(v.size());
     }
     CHECK(std::abs(mean - 2.5) < 5 * std::sqrt(1.0 / 12.0 / 10000.0));
-    ValueInit n;
-    n.kind = ValueInit::Kind::normal;
-    n.mean = 1.0;
-    n.std = 0.5;
-    n.min = 0.0;
-    for (double x : make_values(n, pairs, 1, 5, true)) CHECK(x >= 0.0);
+    // Normal draws: the requested mean and standard deviation within 5 standard errors of the
+    // 10,000 draws (sigma / sqrt(N) for the mean, sigma / sqrt(2 N) for the standard deviation),
+    // for weights and delays (separate streams).
+    for (const bool for_delays : {false, true}) {
+        INFO((for_delays ? "delays" : "weights"));
+        ValueInit n;
+        n.kind = ValueInit::Kind::normal;
+        n.mean = 1.0;
+        n.std = 0.5;
+        const auto free = make_values(n, pairs, 1, 5, for_delays);
+        REQUIRE(free.size() == 10000);
+        const double N = static_cast<double>(free.size());
+        double m = 0.0, ss = 0.0;
+        for (double x : free) m += x / N;
+        for (double x : free) ss += (x - m) * (x - m);
+        const double sd = std::sqrt(ss / (N - 1.0));
+        INFO("mean " << m << ", standard deviation " << sd);
+        CHECK(std::abs(m - 1.0) < 5 * 0.5 / std::sqrt(N));
+        CHECK(std::abs(sd - 0.5) < 5 * 0.5 / std::sqrt(2 * N));
+        // Bounds clip (not redraw): the same draws, clamped, with the tails piled at the bounds:
+        // P(x < 0) = Phi(-2) = 0.02275, P(x > 1.8) = 1 - Phi(1.6) = 0.05480, each within 5
+        // binomial standard errors.
+        n.min = 0.0;
+        n.max = 1.8;
+        const auto clipped = make_values(n, pairs, 1, 5, for_delays);
+        REQUIRE(clipped.size() == free.size());
+        std::size_t differ = 0, at_min = 0, at_max = 0;
+        for (std::size_t i = 0; i < free.size(); ++i) {
+            differ += clipped[i] != std::clamp(free[i], 0.0, 1.8);
+            at_min += clipped[i] == 0.0;
+            at_max += clipped[i] == 1.8;
+        }
+        CHECK(differ == 0);
+        for (const auto& [count, p] : {std::pair{at_min, 0.02275}, std::pair{at_max, 0.05480}}) {
+            INFO(count << " of " << N << " at a bound, expected fraction " << p);
+            CHECK(std::abs(static_cast<double>(count) / N - p) < 5 * std::sqrt(p * (1 - p) / N));
+        }
+    }
     ValueInit e;
     e.kind = ValueInit::Kind::explicit_values;
     e.values = {1.0};

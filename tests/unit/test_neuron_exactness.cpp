@@ -81,6 +81,7 @@ TEST_CASE("soma without teacher follows its closed-form solution", "[neuron][exa
         params.U_init = p.E_L + (label == std::string("nest") ? 5.0 : 0.3);
         const double w = label == std::string("nest") ? 500.0 : 2.0;
         const auto obs = simulate(params, {{0.0, w}}, nullptr, nullptr, 60.0, 0.1);
+        REQUIRE(obs.rows.size() == 601);  // every sample from 0 to 60 ms is compared
         const double tau_L = params.C_m_d / params.g_L_d, tau_s = params.tau_syn_d;
         const double a = (params.g_L_s + params.g_sp) / params.C_m_s;
         const double b = params.g_sp * (tau_s / (params.g_L_d * (tau_L - tau_s))) / params.C_m_s;
@@ -101,6 +102,7 @@ TEST_CASE("soma with constant teacher conductances relaxes to the matching poten
     const auto p = UrbanczikSennParameters::nest();
     const double gE = 120.0, gI = 400.0;
     const auto obs = simulate(p, {}, std::make_shared<ConstantConductance>(gE), std::make_shared<ConstantConductance>(gI), 20.0, 0.05);
+    REQUIRE(obs.rows.size() == 401);  // every sample from 0 to 20 ms is compared
     const double G = p.g_L_s + p.g_sp + gE + gI;
     const double U_inf = ((p.g_L_s + p.g_sp) * p.E_L + gE * p.E_ex + gI * p.E_in) / G;
     double worst = 0.0;
@@ -117,6 +119,7 @@ TEST_CASE("conductance-driven soma matches a tight-tolerance Odeint reference", 
     auto g_exc = std::make_shared<SinusoidConductance>(164.8, 146.5, 100.0, 0.0, 10.0, 90.0);  // jumps at 10 and 90 ms
     auto g_inh = std::make_shared<PiecewiseConductance>(std::vector<double>{0.0, 40.0}, std::vector<std::vector<double>>{{549.3, 200.0}});
     const auto obs = simulate(p, inputs, g_exc, g_inh, 120.0, 0.5);
+    REQUIRE(obs.rows.size() == 241);  // every sample from 0 to 120 ms is compared
 
     // Reference: the full soma ODE, V_w by superposition, integrated piece by piece between the
     // discontinuities with a controlled Dormand-Prince stepper at 1e-13.
@@ -146,11 +149,30 @@ TEST_CASE("conductance-driven soma matches a tight-tolerance Odeint reference", 
 
 TEST_CASE("a zero-delay input is seen at its own instant", "[neuron][kernel]") {
     const auto p = UrbanczikSennParameters::nest();
-    // Input exactly at a sample time: samples come after deliveries at equal times, and V_w is
-    // continuous at the input (the PSP kernel starts at 0), so the test looks at dV_w/dt via U.
-    const auto obs = simulate(p, {{5.0, 1000.0}}, nullptr, nullptr, 6.0, 0.5);
+    REQUIRE(p.U_init == p.E_L);  // at rest until the input: any rise of U is the input's
+    // Input exactly at a sample time. V_w and U are continuous at the input (the PSP kernel starts
+    // at 0), so the instant itself shows nothing; the samples after it do: they equal the closed
+    // forms for an input at exactly 5 ms, which an input applied later (at the next sample, or
+    // after an offset) would miss.
+    const double t_in = 5.0, w = 1000.0;
+    const auto obs = simulate(p, {{t_in, w}}, nullptr, nullptr, 6.0, 0.5);
     REQUIRE(obs.rows.size() == 13);
-    CHECK(obs.rows[10][1] == Approx(p.E_L));          // t = 5: kernel is 0 at its start
-    CHECK(obs.rows[11][1] > p.E_L + 1.0);             // t = 5.5: the input has arrived
-    CHECK(obs.rows[9][1] == p.E_L);                   // t = 4.5: nothing yet
+    CHECK(obs.rows[9][0] == p.E_L);                   // t = 4.5: nothing yet
+    CHECK(obs.rows[9][1] == p.E_L);
+    CHECK(obs.rows[10][0] == Approx(p.E_L));          // t = 5: both start from rest
+    CHECK(obs.rows[10][1] == Approx(p.E_L));
+    // U - E_L for one input at t_in, without teacher (as in the closed-form soma test above).
+    const double tau_L = p.C_m_d / p.g_L_d, tau_s = p.tau_syn_d;
+    const double a = (p.g_L_s + p.g_sp) / p.C_m_s;
+    const double b = p.g_sp * (tau_s / (p.g_L_d * (tau_L - tau_s))) / p.C_m_s;
+    for (const std::size_t k : {std::size_t{11}, std::size_t{12}}) {
+        const double s = obs.sample_times[k] - t_in;
+        const double u = p.E_L + w * b * ((std::exp(-s / tau_L) - std::exp(-a * s)) / (a - 1 / tau_L) -
+                                          (std::exp(-s / tau_s) - std::exp(-a * s)) / (a - 1 / tau_s));
+        INFO("t = " << obs.sample_times[k] << ": U " << obs.rows[k][0] << " (closed form " << u << "), V_w "
+                    << obs.rows[k][1] << " (reference " << v_w_reference(p, {{t_in, w}}, obs.sample_times[k]) << ")");
+        CHECK(obs.rows[k][0] > p.E_L + 0.1);          // the input has arrived, in U too
+        CHECK(relative_error(obs.rows[k][0] - p.E_L, u - p.E_L) < 1e-9);
+        CHECK(relative_error(obs.rows[k][1], v_w_reference(p, {{t_in, w}}, obs.sample_times[k])) < 1e-12);
+    }
 }
