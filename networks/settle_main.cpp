@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -353,7 +354,8 @@ int main(int argc, char** argv) {
     auto* run = app.add_subcommand("run", "run an experiment described by a TOML config");
     run->add_option("config", run_opt.config_path, "config file (TOML)")->required();
     run->add_option("--out,-o", run_opt.out_path, "output HDF5 file (default: <config name>.h5 here)");
-    run->add_option("--seed", run_opt.seed, "master seed (overrides the config's `seed`)")->check(CLI::NonNegativeNumber);
+    run->add_option("--seed", run_opt.seed, "master seed (overrides the config's `seed`)")
+        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
     run->add_option("--set", run_opt.overrides, "override a config key: key.path=value (repeatable)");
     run->add_flag("--force", run_opt.force, "overwrite an existing output file");
     run->add_flag("--quiet,-q", run_opt.quiet, "no progress output on stderr");
@@ -382,8 +384,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        const int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        // The exit-code contract: one line naming the option and value, exit 2.
+        std::cerr << "settle: error: " << e.what() << " (settle --help lists the options)\n";
+        return 2;
     }
     try {
         if (*run) {

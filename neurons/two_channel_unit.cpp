@@ -4,6 +4,10 @@
 #include <cmath>
 #include <stdexcept>
 
+#if defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#endif
+
 namespace settle {
 
 TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
@@ -35,6 +39,8 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
     const std::size_t m = n_ * replicas_;
     for (auto* v : {&A_, &Vp_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) v->assign(m, 0.0);
     rep_.resize(replicas_);
+    pending_.resize(std::size_t{replicas_} * max_pending);
+    pending_count_.assign(replicas_, 0);
 }
 
 void TwoChannelUnitPopulation::set_replica_keys(std::vector<std::uint32_t> keys) {
@@ -105,6 +111,7 @@ void TwoChannelUnitPopulation::notify_coupled(std::uint32_t replica, time_ms t, 
 
 void TwoChannelUnitPopulation::initialize(std::uint64_t seed, time_ms t_start) {
     // At rest: U = Vbar = 0, no input, no teacher.
+    std::fill(pending_count_.begin(), pending_count_.end(), 0u);
     for (auto* v : {&A_, &B_, &Np_, &Nf_, &y_, &yE_, &yEs_, &somatic_count_}) std::fill(v->begin(), v->end(), 0.0);
     // N(t_start) = Np + n_c = 0 without a teacher.
     for (std::uint32_t r = 0; r < replicas_; ++r)
@@ -161,17 +168,19 @@ TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::u
                                                                           time_ms t) const {
     const std::size_t idx = std::size_t{replica} * n_ + unit;
     const Factors f = decay(replica, t);
-    const double Vbar = kb_[unit] + Vp_[idx] * f.E + C_ * A_[idx] * f.Es;
+    double A, Vp;
+    dendritic_coefficients(replica, unit, A, Vp);
+    const double Vbar = kb_[unit] + Vp * f.E + C_ * A * f.Es;
     const double g = rep_[replica].g;
     double N;
     if (g == 0.0) {
         N = Np_[idx] * f.E + C_ * B_[idx] * f.Es + nudge_constant_[unit];
     } else {
         const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-        N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a + (yE_[idx] - Vp_[idx]) * f.E +
-            (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
+        N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a + (yE_[idx] - Vp) * f.E +
+            (B_[idx] + g * (yEs_[idx] - C_ * A)) * K * f.Es;
     }
-    return {Vbar + N, Vbar, kb_[unit] + A_[idx] * f.Es};
+    return {Vbar + N, Vbar, kb_[unit] + A * f.Es};
 }
 
 double TwoChannelUnitPopulation::acceptance(double U) const {
@@ -225,6 +234,78 @@ void TwoChannelUnitPopulation::add_column(int receptor, std::uint32_t replica, t
     add_span(receptor, replica, t, column, stride, gain, 0, n_);
 }
 
+void TwoChannelUnitPopulation::add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                                                 std::ptrdiff_t stride, double gain) {
+    const Replica& rep = rep_[replica];
+    if (receptor != dendrite || stride != 1 || rep.g != 0.0 || soma_source_ || !coupled_.empty()) {
+        add_span(receptor, replica, t, column, stride, gain, 0, n_);
+        return;
+    }
+    check_rebased(replica, t);
+    // The factors of add_span's dendritic branch, computed the same way.
+    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
+    std::uint32_t& count = pending_count_[replica];
+    pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * fs, C_ * p_.k * gain * f};
+    if (++count == max_pending) commit_replica(replica);
+}
+
+void TwoChannelUnitPopulation::commit_inputs() {
+    for (std::uint32_t r = 0; r < replicas_; ++r) commit_replica(r);
+}
+
+void TwoChannelUnitPopulation::commit_replica(std::uint32_t replica) {
+    const std::uint32_t count = pending_count_[replica];
+    if (count == 0) return;
+    const PendingColumn* pc = &pending_[std::size_t{replica} * max_pending];
+    double* A = &A_[std::size_t{replica} * n_];
+    double* Vp = &Vp_[std::size_t{replica} * n_];
+    // Blocks of units held in registers while the columns are added in arrival order: per unit
+    // the same operations as add_span's loop (one fused multiply-add each where the build
+    // contracts, as there), with one load and store of A and Vp per block instead of per column.
+    std::size_t i = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    for (; i + 8 <= n_; i += 8) {
+        __m256d a0 = _mm256_loadu_pd(A + i), a1 = _mm256_loadu_pd(A + i + 4);
+        __m256d v0 = _mm256_loadu_pd(Vp + i), v1 = _mm256_loadu_pd(Vp + i + 4);
+        for (std::uint32_t k = 0; k < count; ++k) {
+            const double* column = pc[k].column + i;
+            const __m256d xs = _mm256_set1_pd(pc[k].xs), xf = _mm256_set1_pd(pc[k].xf);
+            const __m256d c0 = _mm256_loadu_pd(column), c1 = _mm256_loadu_pd(column + 4);
+            a0 = _mm256_fmadd_pd(c0, xs, a0);
+            a1 = _mm256_fmadd_pd(c1, xs, a1);
+            v0 = _mm256_fnmadd_pd(c0, xf, v0);
+            v1 = _mm256_fnmadd_pd(c1, xf, v1);
+        }
+        _mm256_storeu_pd(A + i, a0);
+        _mm256_storeu_pd(A + i + 4, a1);
+        _mm256_storeu_pd(Vp + i, v0);
+        _mm256_storeu_pd(Vp + i + 4, v1);
+    }
+#endif
+    for (; i < n_; ++i) {
+        double a = A[i], v = Vp[i];
+        for (std::uint32_t k = 0; k < count; ++k) {
+            a += pc[k].column[i] * pc[k].xs;
+            v -= pc[k].column[i] * pc[k].xf;
+        }
+        A[i] = a;
+        Vp[i] = v;
+    }
+    pending_count_[replica] = 0;
+}
+
+void TwoChannelUnitPopulation::dendritic_coefficients(std::uint32_t replica, std::size_t unit, double& A,
+                                                      double& Vp) const {
+    const std::size_t idx = std::size_t{replica} * n_ + unit;
+    A = A_[idx];
+    Vp = Vp_[idx];
+    const PendingColumn* pc = &pending_[std::size_t{replica} * max_pending];
+    for (std::uint32_t k = 0, count = pending_count_[replica]; k < count; ++k) {
+        A += pc[k].column[unit] * pc[k].xs;
+        Vp -= pc[k].column[unit] * pc[k].xf;
+    }
+}
+
 void TwoChannelUnitPopulation::add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t,
                                          double amount) {
     if (unit >= n_) throw std::out_of_range("population '" + name() + "': unit out of range");
@@ -234,6 +315,7 @@ void TwoChannelUnitPopulation::add_input(int receptor, std::uint32_t replica, no
 void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, time_ms t, const double* column,
                                         std::ptrdiff_t stride, double gain, std::size_t first, std::size_t count) {
     check_rebased(replica, t);
+    if (receptor == dendrite) commit_replica(replica);  // A and Vp take the deferred columns first
     const Replica& rep = rep_[replica];
     const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
     const std::size_t base = std::size_t{replica} * n_ + first;
@@ -286,7 +368,11 @@ double TwoChannelUnitPopulation::receptor_input(int receptor, std::uint32_t repl
     const std::size_t idx = std::size_t{replica} * n_ + unit;
     const double Es = std::exp(-(t - rep_[replica].t0) / p_.synapse_tau_ms);
     // A holds k times the filtered input (k finite; with k = 0 the dendrite sees nothing).
-    if (receptor == dendrite) return (p_.k != 0.0 ? A_[idx] * Es / p_.k : 0.0) + bias_[unit];
+    if (receptor == dendrite) {
+        double A, Vp;
+        dendritic_coefficients(replica, unit, A, Vp);
+        return (p_.k != 0.0 ? A * Es / p_.k : 0.0) + bias_[unit];
+    }
     if (receptor == nudge) return B_[idx] * Es + nudge_constant_[unit];
     throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
 }
@@ -297,6 +383,7 @@ void TwoChannelUnitPopulation::add_constant(int receptor, node_index unit, time_
         throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
     // The step c of the constant part: k times the bias change for the dendrite (Vbar's and U's
     // target), the nudge constant's change for the nudge (U's only).
+    commit_inputs();  // Vp changes below
     const bool dendritic = receptor == dendrite;
     const double c = dendritic ? p_.k * amount : amount;
     if (dendritic) {
@@ -335,6 +422,7 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
         throw std::logic_error("population '" + name() + "': its teacher is the soma coupling to '" + soma_source_->name() + "'");
     if (g > 0.0 && !coupled_.empty())
         throw std::logic_error("population '" + name() + "': populations are coupled to its U, which must stay teacher-free");
+    commit_replica(replica);  // the teacher's regime reads A and Vp, and turns deferral off
     Replica& rep = rep_[replica];
     const std::size_t base = std::size_t{replica} * n_;
     if (rep.g == 0.0 && g == 0.0) {  // no conductance before or after: N is unchanged, bitwise
@@ -366,6 +454,7 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
 }
 
 void TwoChannelUnitPopulation::rebase(std::uint32_t replica, time_ms t) {
+    commit_replica(replica);
     Replica& rep = rep_[replica];
     const Factors f = decay(replica, t);
     const std::size_t base = std::size_t{replica} * n_;

@@ -48,6 +48,15 @@
 // population, which takes the new y coefficients and corrects Nf so that N stays continuous: the
 // coupling is exact, with no time step and no sampling of U_src.
 //
+// Deferred column adds: a presynaptic spike through a weight matrix adds a column to A and Vp of
+// every unit, which costs a load and a store of both per unit and spike. A replica instead keeps
+// up to max_pending such columns (pointer and the two factors) and applies them in one pass
+// (commit), in arrival order per unit, so every coefficient is the same bit for bit; reads in
+// between (potentials, receptor_input) add the pending terms to the one unit they read, in the
+// same order. Anything else that reads or writes A or Vp commits first. Only dendritic columns of
+// replicas without a teacher, in populations without coupling, are deferred (the others change
+// more than A and Vp).
+//
 // Node ids: (replica * 2 + channel) * units + unit. State variables: U, Vbar, V* (read() is a
 // pure function of the coefficients: reading never changes the state or its advance).
 #include <cstdint>
@@ -98,6 +107,10 @@ public:
 
     void add_column(int receptor, std::uint32_t replica, time_ms t, const double* column, std::ptrdiff_t stride,
                     double gain) override;
+    // Deferred (see "Deferred column adds" above) on the dendrite without a teacher or coupling.
+    void add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                           std::ptrdiff_t stride, double gain) override;
+    void commit_inputs() override;
     void add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t, double amount) override;
     void add_constant(int receptor, node_index unit, time_ms t, double amount) override;
     double input_time_constant(int) const override { return p_.synapse_tau_ms; }
@@ -180,6 +193,17 @@ private:
         CounterRng rng{0, 0, 0, StreamKind::emission};
     };
     std::vector<Replica> rep_;
+    // Deferred column adds (see the header), max_pending per replica.
+    struct PendingColumn {
+        const double* column;
+        double xs, xf;  // A += column * xs, Vp -= column * xf
+    };
+    static constexpr std::uint32_t max_pending = 8;
+    std::vector<PendingColumn> pending_;
+    std::vector<std::uint32_t> pending_count_;
+    void commit_replica(std::uint32_t replica);
+    // A and Vp of one unit with its replica's pending columns (the values a commit would store).
+    void dendritic_coefficients(std::uint32_t replica, std::size_t unit, double& A, double& Vp) const;
 };
 
 }  // namespace settle

@@ -87,9 +87,9 @@ std::size_t DenseProjection::deliver(const Population::Emission& e, time_ms t) {
         traces_[std::size_t{r} * n_src_ + m] += gain * std::exp((t - ref_ms_[r]) / tau_);
     }
     if (transposed_)
-        dense_target_->add_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain);
+        dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain);
     else
-        dense_target_->add_column(receptor_, r, t, &matrix_->w[m * matrix_->rows], 1, gain);
+        dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m * matrix_->rows], 1, gain);
     return target_units();
 }
 

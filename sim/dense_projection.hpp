@@ -60,6 +60,17 @@ public:
     // Unit i of `replica` receives gain * column[i * stride] on `receptor` at t (i < units()).
     virtual void add_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
                             std::ptrdiff_t stride, double gain) = 0;
+    // The same for a column of a weight matrix that stays unchanged until the target's next
+    // commit_inputs() (the kernel guarantees it: a dense matrix changes only at global events).
+    // The target may then defer the adds and apply several columns in one pass over its
+    // accumulators, with the same result bit for bit; reads in between must include them.
+    virtual void add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                                   std::ptrdiff_t stride, double gain) {
+        add_column(receptor, replica, t, column, stride, gain);
+    }
+    // Applies the deferred adds of add_matrix_column. The kernel calls it before every global
+    // event and before advance() returns.
+    virtual void commit_inputs() {}
     // One unit of one replica receives `amount` at t.
     virtual void add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t, double amount) = 0;
     // A constant input of `unit`, the same in every replica (a bias), changes by `amount` at t.

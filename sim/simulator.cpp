@@ -321,7 +321,14 @@ bool Simulator::advance_replica(std::uint32_t replica, time_ms t, const std::ato
     }
 }
 
+void Simulator::commit_dense_inputs() {
+    for (std::size_t d = 0; d < network_.dense_projection_count(); ++d) network_.dense_projection(d).dense_target().commit_inputs();
+}
+
 void Simulator::process_global(const Event& e, RunObserver& observer, std::vector<double>& row) {
+    // Invariant relied on by DenseTarget::add_matrix_column: deferred column adds are applied
+    // before anything that may change a dense matrix (a sync point) or read every target.
+    commit_dense_inputs();
     switch (e.cls) {
         case EventClass::sample: {
             ++stats_.events;
@@ -422,6 +429,7 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
         if (!stats_.interrupted) now_ = t_stop;
         stats_.simulated_ms = now_;
         observer_ = nullptr;
+        commit_dense_inputs();
         return stats_;
     }
     while (true) {
@@ -470,6 +478,7 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
     if (!stats_.interrupted) now_ = t_stop;
     stats_.simulated_ms = now_;
     observer_ = nullptr;
+    commit_dense_inputs();
     return stats_;
 }
 

@@ -144,6 +144,8 @@ private:
     // Replica mode: replica r's candidates up to t (inclusive); false if interrupted.
     bool advance_replica(std::uint32_t replica, time_ms t, const std::atomic<bool>* stop);
     void process_global(const Event& e, RunObserver& observer, std::vector<double>& row);
+    // Every dense target applies its deferred column adds (DenseTarget::commit_inputs).
+    void commit_dense_inputs();
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;
 

@@ -86,9 +86,8 @@ def test_bad_cli_option(settle, small_config, tmp_path):
     assert not out.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known failure: option errors come from the command-line parser as two lines (the error and 'Run with "
-    "--help for more information.') without the 'settle: error: ' prefix the exit-code contract promises"))
 def test_bad_cli_option_is_one_line(settle, small_config):
     proc = settle("run", small_config(), "--seed", "-4", check=False)
-    assert "--seed" in one_line(proc.stderr)
+    assert proc.returncode == 2
+    line = one_line(proc.stderr)
+    assert "--seed" in line and "-4" in line
