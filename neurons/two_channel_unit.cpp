@@ -10,6 +10,27 @@
 
 namespace settle {
 
+namespace {
+// a + b c and a - b c as every coefficient update computes them: one rounding where the build has
+// FMA, two otherwise. Written out (not left to the compiler's contraction) because the deferred
+// column adds must reproduce the immediate ones bit for bit, and a vectoriser may split a product
+// from its sum in one loop and not in another.
+inline double plus_product(double a, double b, double c) {
+#if defined(__FMA__)
+    return std::fma(b, c, a);
+#else
+    return a + b * c;
+#endif
+}
+inline double minus_product(double a, double b, double c) {
+#if defined(__FMA__)
+    return std::fma(-b, c, a);
+#else
+    return a - b * c;
+#endif
+}
+}  // namespace
+
 TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
                                                    TwoChannelUnitParameters p, std::uint32_t first_replica)
     : Population(std::move(name), 2 * units * replicas),
@@ -285,8 +306,8 @@ void TwoChannelUnitPopulation::commit_replica(std::uint32_t replica) {
     for (; i < n_; ++i) {
         double a = A[i], v = Vp[i];
         for (std::uint32_t k = 0; k < count; ++k) {
-            a += pc[k].column[i] * pc[k].xs;
-            v -= pc[k].column[i] * pc[k].xf;
+            a = plus_product(a, pc[k].column[i], pc[k].xs);
+            v = minus_product(v, pc[k].column[i], pc[k].xf);
         }
         A[i] = a;
         Vp[i] = v;
@@ -301,8 +322,8 @@ void TwoChannelUnitPopulation::dendritic_coefficients(std::uint32_t replica, std
     Vp = Vp_[idx];
     const PendingColumn* pc = &pending_[std::size_t{replica} * max_pending];
     for (std::uint32_t k = 0, count = pending_count_[replica]; k < count; ++k) {
-        A += pc[k].column[unit] * pc[k].xs;
-        Vp -= pc[k].column[unit] * pc[k].xf;
+        A = plus_product(A, pc[k].column[unit], pc[k].xs);
+        Vp = minus_product(Vp, pc[k].column[unit], pc[k].xf);
     }
 }
 
@@ -333,14 +354,14 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
         const double xs = p_.k * gain * fs, xf = C_ * p_.k * gain * f;
         if (stride == 1) {  // a column of a forward matrix: contiguous, vectorised
             for (std::size_t i = 0; i < n; ++i) {
-                A[i] += column[i] * xs;
-                Vp[i] -= column[i] * xf;
+                A[i] = plus_product(A[i], column[i], xs);
+                Vp[i] = minus_product(Vp[i], column[i], xf);
             }
         } else {
             for (std::size_t i = 0; i < n; ++i) {
                 const double w = column[static_cast<std::ptrdiff_t>(i) * stride];
-                A[i] += w * xs;
-                Vp[i] -= w * xf;
+                A[i] = plus_product(A[i], w, xs);
+                Vp[i] = minus_product(Vp[i], w, xf);
             }
         }
         if (g > 0.0) {
