@@ -255,19 +255,19 @@ void TwoChannelUnitPopulation::add_column(int receptor, std::uint32_t replica, t
     add_span(receptor, replica, t, column, stride, gain, 0, n_);
 }
 
-void TwoChannelUnitPopulation::add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
-                                                 std::ptrdiff_t stride, double gain) {
+DenseTarget::Growth TwoChannelUnitPopulation::add_matrix_column(int receptor, std::uint32_t replica, time_ms t,
+                                                                const double* column, std::ptrdiff_t stride,
+                                                                double gain) {
     const Replica& rep = rep_[replica];
-    if (receptor != dendrite || stride != 1 || rep.g != 0.0 || soma_source_ || !coupled_.empty()) {
-        add_span(receptor, replica, t, column, stride, gain, 0, n_);
-        return;
-    }
+    if (receptor != dendrite || stride != 1 || rep.g != 0.0 || soma_source_ || !coupled_.empty())
+        return {add_span(receptor, replica, t, column, stride, gain, 0, n_), rep.t0};
     check_rebased(replica, t);
     // The factors of add_span's dendritic branch, computed the same way.
     const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
     std::uint32_t& count = pending_count_[replica];
     pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * fs, C_ * p_.k * gain * f};
     if (++count == max_pending) commit_replica(replica);
+    return {fs, rep.t0};
 }
 
 void TwoChannelUnitPopulation::commit_inputs() {
@@ -333,7 +333,7 @@ void TwoChannelUnitPopulation::add_input(int receptor, std::uint32_t replica, no
     add_span(receptor, replica, t, &amount, 1, 1.0, unit, 1);
 }
 
-void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, time_ms t, const double* column,
+double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, time_ms t, const double* column,
                                         std::ptrdiff_t stride, double gain, std::size_t first, std::size_t count) {
     check_rebased(replica, t);
     if (receptor == dendrite) commit_replica(replica);  // A and Vp take the deferred columns first
@@ -382,6 +382,7 @@ void TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, tim
         throw std::out_of_range("population '" + name() + "': no receptor " + std::to_string(receptor));
     }
     notify_coupled(replica, t, first, count);
+    return fs;
 }
 
 double TwoChannelUnitPopulation::receptor_input(int receptor, std::uint32_t replica, node_index unit, time_ms t) const {

@@ -108,8 +108,8 @@ public:
     void add_column(int receptor, std::uint32_t replica, time_ms t, const double* column, std::ptrdiff_t stride,
                     double gain) override;
     // Deferred (see "Deferred column adds" above) on the dendrite without a teacher or coupling.
-    void add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
-                           std::ptrdiff_t stride, double gain) override;
+    Growth add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                             std::ptrdiff_t stride, double gain) override;
     void commit_inputs() override;
     void add_input(int receptor, std::uint32_t replica, node_index unit, time_ms t, double amount) override;
     void add_constant(int receptor, node_index unit, time_ms t, double amount) override;
@@ -160,8 +160,9 @@ private:
     static constexpr double max_growth_exponent = 600.0;
     // Inputs gain * values[j * stride] to units first .. first + count - 1 of one replica: the
     // coefficient updates of the header, shared by add_column and add_input.
-    void add_span(int receptor, std::uint32_t replica, time_ms t, const double* values, std::ptrdiff_t stride,
-                  double gain, std::size_t first, std::size_t count);
+    // Returns e^(D/tau_s), the factor of the input's tau_s part.
+    double add_span(int receptor, std::uint32_t replica, time_ms t, const double* values, std::ptrdiff_t stride,
+                    double gain, std::size_t first, std::size_t count);
     // Coupling: U's coefficients of units first .. first + count - 1 of one replica, relative to
     // this population's reference time t0 (only without a teacher), and the coupled side's update
     // when they changed at t (N continuous).

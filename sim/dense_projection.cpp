@@ -83,13 +83,16 @@ std::size_t DenseProjection::deliver(const Population::Emission& e, time_ms t) {
     if (gain == 0.0) return 0;
     const std::uint32_t r = e.replica;
     const std::size_t m = e.unit;
+    const DenseTarget::Growth growth =
+        transposed_ ? dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain)
+                    : dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m * matrix_->rows], 1, gain);
     if (!traces_.empty()) {
-        traces_[std::size_t{r} * n_src_ + m] += gain * std::exp((t - ref_ms_[r]) / tau_);
+        // The target's factor is this very exponential when it keeps the same reference time
+        // (both are rebased together) and time constant (tau_ is the receptor's).
+        const double factor = growth.factor > 0.0 && growth.reference == ref_ms_[r] ? growth.factor
+                                                                                     : std::exp((t - ref_ms_[r]) / tau_);
+        traces_[std::size_t{r} * n_src_ + m] += gain * factor;
     }
-    if (transposed_)
-        dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m], static_cast<std::ptrdiff_t>(matrix_->rows), gain);
-    else
-        dense_target_->add_matrix_column(receptor_, r, t, &matrix_->w[m * matrix_->rows], 1, gain);
     return target_units();
 }
 

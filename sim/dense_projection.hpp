@@ -64,9 +64,17 @@ public:
     // commit_inputs() (the kernel guarantees it: a dense matrix changes only at global events).
     // The target may then defer the adds and apply several columns in one pass over its
     // accumulators, with the same result bit for bit; reads in between must include them.
-    virtual void add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
-                                   std::ptrdiff_t stride, double gain) {
+    // A target that holds its filtered inputs relative to a reference time t_ref may say so: it
+    // returns the factor e^((t - t_ref) / tau) it used and t_ref (a projection keeping traces in
+    // the same frame then needs no exponential of its own); {0, 0} otherwise.
+    struct Growth {
+        double factor = 0.0;
+        time_ms reference = 0.0;
+    };
+    virtual Growth add_matrix_column(int receptor, std::uint32_t replica, time_ms t, const double* column,
+                                     std::ptrdiff_t stride, double gain) {
         add_column(receptor, replica, t, column, stride, gain);
+        return {};
     }
     // Applies the deferred adds of add_matrix_column. The kernel calls it before every global
     // event and before advance() returns.
