@@ -42,6 +42,10 @@ void PooledPoissonSource::draw_next(std::uint32_t replica, time_ms t) {
     Replica& rep = rep_[replica];
     const double total = rep.total * rate_max_per_ms_;
     rep.next = total > 0.0 ? t + rep.rng.exponential(total) : never;
+    // The next spike's alias-table column is usually known now (its uniform is in the buffer):
+    // fetch it while other streams run, so that resolve_stream need not wait for it.
+    const double u = rep.rng.peek_uniform();
+    if (u >= 0.0) __builtin_prefetch(&rep.table[std::min(static_cast<std::size_t>(u * static_cast<double>(n_)), n_ - 1)]);
 }
 
 void PooledPoissonSource::set_rates(std::uint32_t replica, time_ms t, const std::vector<double>& x) {

@@ -44,6 +44,15 @@ public:
         const std::uint64_t bits = (hi << 26) | lo;  // 53 bits
         return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;  // never 0, never 1
     }
+    // What the next uniform() will return when its bits are already in the buffer (no block to
+    // compute), without drawing it; -1 otherwise. For prefetching what the next draw will touch:
+    // it never changes the stream.
+    double peek_uniform() const {
+        if (used_ > 2) return -1.0;
+        const std::uint64_t hi = buffer_[used_] >> 5;
+        const std::uint64_t lo = buffer_[used_ + 1] >> 6;
+        return (static_cast<double>((hi << 26) | lo) + 0.5) * 0x1.0p-53;
+    }
     // Exponential with the given rate (mean 1/rate).
     double exponential(double rate) { return -std::log(uniform()) / rate; }
     double normal();
