@@ -82,6 +82,12 @@ Handle open_file(const std::string& path, Mode mode) {
     return Handle(id, H5Fclose);
 }
 
+std::uint64_t end_of_allocation(hid_t file, const std::string& path) {
+    haddr_t eoa = 0;
+    if (H5Fget_eoa(file, &eoa) < 0) throw FileError(path, "cannot read the end of allocated space");
+    return static_cast<std::uint64_t>(eoa);
+}
+
 void start_swmr(hid_t file, const std::string& path) {
     if (H5Fstart_swmr_write(file) < 0) throw FileError(path, "cannot start SWMR writing");
 }
@@ -192,7 +198,7 @@ void overwrite_f64(hid_t dataset, const std::vector<double>& values) {
 
 ExtensibleDataset::ExtensibleDataset(hid_t parent, const std::string& name, hid_t mem_type, std::size_t cols,
                                      std::size_t chunk_rows)
-    : type_(mem_type), cols_(cols), name_(name) {
+    : type_(mem_type), cols_(cols), chunk_rows_(std::max<std::size_t>(chunk_rows, 1)), name_(name) {
     const bool two_d = cols > 0;
     std::vector<hsize_t> dims = two_d ? std::vector<hsize_t>{0, cols} : std::vector<hsize_t>{0};
     std::vector<hsize_t> maxdims = two_d ? std::vector<hsize_t>{H5S_UNLIMITED, cols} : std::vector<hsize_t>{H5S_UNLIMITED};
@@ -222,6 +228,16 @@ void ExtensibleDataset::append(const void* data, std::size_t rows) {
     check(H5Dwrite(dataset_.get(), type_, mem_space.get(), file_space.get(), H5P_DEFAULT, data), dataset_.get(),
           "append to " + name_);
     rows_ += rows;
+}
+
+std::uint64_t ExtensibleDataset::append_space_bound(std::size_t rows) const {
+    if (rows == 0 || !dataset_) return 0;
+    const std::uint64_t row_bytes = H5Tget_size(type_) * std::max<std::size_t>(cols_, 1);
+    const std::uint64_t chunk_bytes = chunk_rows_ * row_bytes;
+    const std::uint64_t first_chunk = rows_ / chunk_rows_, last_chunk = (rows_ + rows - 1) / chunk_rows_;
+    const std::uint64_t valid_rows = rows_ + rows - first_chunk * chunk_rows_;
+    const std::uint64_t chunks = last_chunk - first_chunk + 1;
+    return valid_rows * row_bytes + valid_rows * row_bytes / 512 + chunks * (chunk_bytes / 256 + 1024);
 }
 
 bool ExtensibleDataset::truncate_to_durable() {

@@ -74,6 +74,8 @@ void dataset_string(hid_t parent, const std::string& name, const std::string& va
 Handle open_dataset(hid_t parent, const std::string& name);
 // Overwrites the whole of an existing 1-D float64 dataset of the same length.
 void overwrite_f64(hid_t dataset, const std::vector<double>& values);
+// The file's end of allocated space (HDF5's EOA): what it has placed data or metadata in so far.
+std::uint64_t end_of_allocation(hid_t file, const std::string& path);
 
 // A 1-D or 2-D dataset that grows along its first dimension, chunked and compressed.
 class ExtensibleDataset {
@@ -82,6 +84,10 @@ public:
     // cols = 0 makes a 1-D dataset.
     ExtensibleDataset(hid_t parent, const std::string& name, hid_t mem_type, std::size_t cols, std::size_t chunk_rows);
     void append(const void* data, std::size_t rows);
+    // An upper bound of the file space that appending `rows` rows can allocate: every chunk the
+    // append touches, written anew (a grown chunk moves), its valid rows compressed by deflate
+    // (which never grows data by more than a fraction of a percent) and its fill almost free.
+    std::uint64_t append_space_bound(std::size_t rows) const;
     std::uint64_t rows() const { return rows_; }
     // Rows known to be on disk: set after a successful flush of the file.
     void mark_durable() { durable_rows_ = rows_; }
@@ -95,6 +101,7 @@ private:
     Handle dataset_;
     hid_t type_ = H5I_INVALID_HID;
     std::size_t cols_ = 0;
+    std::size_t chunk_rows_ = 1;
     std::uint64_t rows_ = 0;
     std::uint64_t durable_rows_ = 0;
     std::string name_;

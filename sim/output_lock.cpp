@@ -56,4 +56,14 @@ bool OutputLock::owned_by_this_process(const std::string& path) {
     return owned_paths().count(path) != 0;
 }
 
+int OutputLock::reserve(unsigned long long bytes) const {
+    return ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+}
+
+void OutputLock::shrink_to(unsigned long long bytes) const {
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0 && static_cast<unsigned long long>(st.st_size) > bytes)
+        static_cast<void>(::ftruncate(fd_, static_cast<off_t>(bytes)));
+}
+
 }  // namespace settle

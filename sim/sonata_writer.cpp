@@ -1,5 +1,8 @@
 #include "sim/sonata_writer.hpp"
 
+#include <cerrno>
+#include <cstring>
+
 #include "sim/error.hpp"
 #include "settle/version.hpp"
 
@@ -86,6 +89,7 @@ void SonataWriter::on_spike(std::size_t population, node_index node, time_ms t) 
     s.t_buffer.push_back(t);
     s.id_buffer.push_back(node);
     if (s.t_buffer.size() >= spike_buffer_limit) guarded([&] {
+        reserve_for(s.timestamps.append_space_bound(s.t_buffer.size()) + s.node_ids.append_space_bound(s.id_buffer.size()));
         s.timestamps.append(s.t_buffer.data(), s.t_buffer.size());
         s.node_ids.append(s.id_buffer.data(), s.id_buffer.size());
         s.t_buffer.clear();
@@ -99,9 +103,42 @@ void SonataWriter::on_sample(std::size_t probe, std::uint64_t, time_ms t, const 
     if (r.data.rows() == 0 && r.buffer.empty()) r.start = t;
     for (double v : row) r.buffer.push_back(static_cast<float>(v));
     if (r.buffer.size() >= report_buffer_limit_values) guarded([&] {
+        reserve_for(r.data.append_space_bound(r.buffer.size() / std::max<std::size_t>(r.columns, 1)));
         r.data.append(r.buffer.data(), r.buffer.size() / std::max<std::size_t>(r.columns, 1));
         r.buffer.clear();
     });
+}
+
+// Why space is reserved: HDF5 records a new end of file before it writes there, so a write that
+// fails at a full disk or a file-size limit would leave a file whose recorded end lies beyond its
+// real one, and HDF5 refuses to open such a file ("truncated file"). With the space reserved first
+// (posix_fallocate on the locked descriptor), a write that cannot fit is refused before anything
+// is written, and the file stays as of its last flush, readable. A clean end shrinks the file back
+// to what HDF5 allocated; a killed run's file may keep a reserved tail that no dataset refers to.
+void SonataWriter::reserve_for(std::uint64_t bytes) {
+    // Metadata that a flush can add: chunk-index blocks, object headers, the superblock.
+    const std::uint64_t metadata_margin = (32u << 10) + (8u << 10) * (2 * spikes_.size() + reports_.size());
+    unflushed_bound_ += bytes;
+    const std::uint64_t eoa = h5::end_of_allocation(file_.get(), path_);
+    const std::uint64_t target = eoa + unflushed_bound_ + metadata_margin;
+    if (target <= reserved_) return;
+    const int err = lock_->reserve(target);
+    if (err == EOPNOTSUPP || err == EINVAL) return;  // this file system cannot reserve: write unreserved
+    if (err != 0)
+        throw FileError(path_, "no space for the next " + std::to_string(target - eoa) + " bytes: " + std::strerror(err));
+    reserved_ = target;
+}
+
+std::uint64_t SonataWriter::buffers_space_bound() const {
+    std::uint64_t bound = 0;
+    for (std::size_t p = 0; p < spikes_.size(); ++p) {
+        if (!spikes_recorded_[p]) continue;
+        const SpikeStream& s = spikes_[p];
+        bound += s.timestamps.append_space_bound(s.t_buffer.size()) + s.node_ids.append_space_bound(s.id_buffer.size());
+    }
+    for (const ReportStream& r : reports_)
+        if (r.columns > 0) bound += r.data.append_space_bound(r.buffer.size() / r.columns);
+    return bound;
 }
 
 void SonataWriter::write_buffers() {
@@ -122,8 +159,10 @@ void SonataWriter::write_buffers() {
 }
 
 void SonataWriter::flush_to_disk() {
+    reserve_for(buffers_space_bound());
     write_buffers();
     h5::flush(file_.get(), path_);
+    unflushed_bound_ = 0;
     for (SpikeStream& s : spikes_) {
         s.timestamps.mark_durable();
         s.node_ids.mark_durable();
@@ -155,7 +194,11 @@ void SonataWriter::fail(const std::string& why) {
             H5Dwrite(r.time.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, span);
         }
     }
-    if (file_) H5Fflush(file_.get(), H5F_SCOPE_GLOBAL);
+    if (file_ && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) >= 0) {
+        // Drop the reserved tail past what HDF5 allocated (nothing refers to it).
+        haddr_t eoa = 0;
+        if (H5Fget_eoa(file_.get(), &eoa) >= 0 && eoa > 0) lock_->shrink_to(eoa);
+    }
     throw OutputError(path_, "writing failed (" + why +
                                  "): the file keeps what was flushed before and is not marked complete");
 }
@@ -174,6 +217,14 @@ void SonataWriter::finish(const RunStats& stats, const std::vector<std::string>&
 void SonataWriter::write_buffers_and_metadata(const RunStats& stats, const std::vector<std::string>& population_names,
                                               const InMemoryResults& results, const std::string& summary_json,
                                               double wall_seconds) {
+    // The metadata of a clean end: counts, metrics, arrays, weights, the summary, and room for
+    // their object headers.
+    std::uint64_t metadata = summary_json.size() + (1u << 20) + 64 * population_names.size();
+    for (const auto& [name, value] : results.scalars) metadata += name.size() + 4096;
+    for (const auto& [name, values] : results.series) metadata += name.size() + 4096 + 8 * values.size();
+    for (const auto& [name, a] : results.arrays) metadata += name.size() + 4096 + 8 * a.values.size();
+    for (const auto& fw : final_weights_) metadata += 3 * 4096 + 8 * (fw.sources.size() + fw.targets.size() + fw.weights.size());
+    reserve_for(buffers_space_bound() + metadata);
     write_buffers();
     file_.reset();  // ends SWMR writing; attributes can only be added outside it
     file_ = h5::open_file(path_, h5::Mode::read_write);
@@ -210,6 +261,14 @@ void SonataWriter::write_buffers_and_metadata(const RunStats& stats, const std::
     meta.reset();
     h5::flush(file_.get(), path_);
     file_.reset();
+    // Back to what HDF5 allocated, as its superblock records it after the close: no unused
+    // reserved tail in a complete file.
+    std::uint64_t eoa = 0;
+    {
+        const h5::Handle closed = h5::open_file(path_, h5::Mode::read_only);
+        eoa = h5::end_of_allocation(closed.get(), path_);
+    }
+    lock_->shrink_to(eoa);
 }
 
 }  // namespace settle

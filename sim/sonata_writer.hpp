@@ -69,6 +69,11 @@ private:
         time_ms start = 0.0, dt = 0.1;
     };
     void write_buffers();
+    // The file space write_buffers() can allocate (ExtensibleDataset::append_space_bound).
+    std::uint64_t buffers_space_bound() const;
+    // Reserves on disk what the next write can allocate, before it happens (see sonata_writer.cpp);
+    // throws FileError when the disk or the file-size limit refuses it.
+    void reserve_for(std::uint64_t bytes);
     void flush_to_disk();
     void write_buffers_and_metadata(const RunStats& stats, const std::vector<std::string>& population_names,
                                     const InMemoryResults& results, const std::string& summary_json, double wall_seconds);
@@ -85,6 +90,9 @@ private:
     // Trims the datasets to what is on disk and throws OutputError.
     [[noreturn]] void fail(const std::string& why);
     bool failed_ = false;
+    // Space reserved so far (the file's allocated length) and the bound of what was written since
+    // the last flush (HDF5 may allocate it only when the flush writes its cached chunks).
+    std::uint64_t reserved_ = 0, unflushed_bound_ = 0;
 
     std::string path_;
     // Declared before file_: taken before the file is created or truncated, released after it
