@@ -82,15 +82,18 @@ inline CircuitConfig derivative_test_config(const std::string& engine) {
 constexpr double derivative_test_g = 0.2, derivative_test_delay_ms = 20.0, derivative_test_settle_ms = 100.0;
 constexpr int derivative_test_trials = 20;
 
-// Its claims: the last hidden layer moves along -dLoss/dr (cosine's CI above 0.2) and the
-// shuffled control straddles 0 in both layers.
+// Its claims: both hidden layers move along -dLoss/dr (the cosine's 95 % CI above 0), the last
+// one clearly (CI above 0.6; measured on seed 1: stepped 0.711 +- 0.020, event 0.738 +- 0.019,
+// first layer 0.070 +- 0.030 and 0.091 +- 0.034: the error reaches the first layer only through
+// the second's spikes, low-passed over 20 ms), and the shuffled control straddles 0 in both.
 inline void check_derivative_cell(const std::vector<DerivativeCell>& cells) {
     REQUIRE(cells.size() == 1);
     const DerivativeCell& cell = cells[0];
     REQUIRE(cell.cos_mean.size() == 2);
     INFO("cos l1 " << cell.cos_mean[0] << " +- " << cell.cos_ci95[0] << ", l2 " << cell.cos_mean[1] << " +- "
                    << cell.cos_ci95[1]);
-    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.2);
+    CHECK(cell.cos_mean[1] - cell.cos_ci95[1] > 0.6);
+    CHECK(cell.cos_mean[0] - cell.cos_ci95[0] > 0.0);
     for (std::size_t l = 0; l < 2; ++l) {
         CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
         CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
