@@ -44,13 +44,13 @@ TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t
     if (units == 0 || replicas == 0) bad("needs at least one unit and one replica");
     if (!(p_.tau_ms > 0.0 && std::isfinite(p_.tau_ms))) bad("tau_ms must be finite and > 0");
     if (!(p_.synapse_tau_ms > 0.0 && std::isfinite(p_.synapse_tau_ms))) bad("synapse_tau_ms must be finite and > 0");
-    if (p_.synapse_tau_ms == p_.tau_ms) bad("synapse_tau_ms equal to tau_ms is not supported");
     if (!(p_.rate_max_hz > 0.0 && std::isfinite(p_.rate_max_hz))) bad("rate_max_hz must be finite and > 0");
     if (!std::isfinite(p_.k)) bad("k must be finite");
     if (p_.emission == TwoChannelUnitParameters::Emission::linear && !(p_.hi > p_.lo && std::isfinite(p_.hi - p_.lo)))
         bad("linear emission needs finite lo < hi");
     rmax_per_ms_ = p_.rate_max_hz * 1e-3;
-    C_ = p_.synapse_tau_ms / (p_.synapse_tau_ms - p_.tau_ms);
+    equal_taus_ = p_.synapse_tau_ms == p_.tau_ms;
+    C_ = equal_taus_ ? 0.0 : p_.synapse_tau_ms / (p_.synapse_tau_ms - p_.tau_ms);
     const double ratio = p_.synapse_tau_ms / p_.tau_ms;
     if (ratio >= 1.0 && ratio <= 64.0 && ratio == std::floor(ratio) && p_.tau_ms * ratio == p_.synapse_tau_ms)
         ratio_power_ = static_cast<unsigned>(ratio);
@@ -87,6 +87,7 @@ void TwoChannelUnitPopulation::couple_soma_to(TwoChannelUnitPopulation& source, 
     if (source.n_ != n_ || source.replicas_ != replicas_) bad("needs the same units and replicas");
     if (source.p_.tau_ms != p_.tau_ms || source.p_.synapse_tau_ms != p_.synapse_tau_ms)
         bad("needs the same tau_ms and synapse_tau_ms");
+    if (equal_taus_) bad("needs synapse_tau_ms different from tau_ms (the target would not be a sum of exponentials)");
     soma_source_ = &source;
     coupling_g_ = g;
     source.coupled_.push_back(this);
@@ -191,15 +192,27 @@ TwoChannelUnitPopulation::Potentials TwoChannelUnitPopulation::potentials(std::u
     const Factors f = decay(replica, t);
     double A, Vp;
     dendritic_coefficients(replica, unit, A, Vp);
-    const double Vbar = kb_[unit] + Vp * f.E + C_ * A * f.Es;
     const double g = rep_[replica].g;
-    double N;
-    if (g == 0.0) {
-        N = Np_[idx] * f.E + C_ * B_[idx] * f.Es + nudge_constant_[unit];
+    double Vbar, N;
+    if (equal_taus_) {  // the tau_s part is (D / tau) e^(-D/tau) (see the header)
+        const double shape = (t - rep_[replica].t0) / p_.tau_ms * f.E;
+        Vbar = kb_[unit] + Vp * f.E + A * shape;
+        if (g == 0.0) {
+            N = Np_[idx] * f.E + B_[idx] * shape + nudge_constant_[unit];
+        } else {
+            const double a = 1.0 + g, K = 1.0 / g;
+            N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a - Vp * f.E +
+                (B_[idx] + A) * K * f.E - A * shape;
+        }
     } else {
-        const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-        N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a + (yE_[idx] - Vp) * f.E +
-            (B_[idx] + g * (yEs_[idx] - C_ * A)) * K * f.Es;
+        Vbar = kb_[unit] + Vp * f.E + C_ * A * f.Es;
+        if (g == 0.0) {
+            N = Np_[idx] * f.E + C_ * B_[idx] * f.Es + nudge_constant_[unit];
+        } else {
+            const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+            N = Nf_[idx] * f.Ea + (g * (y_[idx] - kb_[unit]) + nudge_constant_[unit]) / a + (yE_[idx] - Vp) * f.E +
+                (B_[idx] + g * (yEs_[idx] - C_ * A)) * K * f.Es;
+        }
     }
     return {Vbar + N, Vbar, kb_[unit] + A * f.Es};
 }
@@ -265,7 +278,8 @@ DenseTarget::Growth TwoChannelUnitPopulation::add_matrix_column(int receptor, st
     // The factors of add_span's dendritic branch, computed the same way.
     const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
     std::uint32_t& count = pending_count_[replica];
-    pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * fs, C_ * p_.k * gain * f};
+    const double xf = equal_taus_ ? p_.k * gain * (D / p_.tau_ms) * f : C_ * p_.k * gain * f;
+    pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * fs, xf};
     if (++count == max_pending) commit_replica(replica);
     return {fs, rep.t0};
 }
@@ -351,7 +365,8 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
     if (receptor == dendrite) {
         // A += k x e^(D/tau_s); Vp -= C k x e^(D/tau) keeps Vbar continuous; with the teacher on,
         // Nf -= C k x (1 - g K) e^(a D/tau) keeps N continuous.
-        const double xs = p_.k * gain * fs, xf = C_ * p_.k * gain * f;
+        const double xs = p_.k * gain * fs,
+                     xf = equal_taus_ ? p_.k * gain * (D / p_.tau_ms) * f : C_ * p_.k * gain * f;
         if (stride == 1) {  // a column of a forward matrix: contiguous, vectorised
             for (std::size_t i = 0; i < n; ++i) {
                 A[i] = plus_product(A[i], column[i], xs);
@@ -365,7 +380,8 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
             }
         }
         if (g > 0.0) {
-            const double xa = C_ * p_.k * gain * (1.0 - g * K) * fa;
+            // C (1 - g K) = K; with tau_s = tau, C is not finite but the product is K = 1/g.
+            const double xa = equal_taus_ ? p_.k * gain * K * fa : C_ * p_.k * gain * (1.0 - g * K) * fa;
             for (std::size_t i = 0; i < n; ++i) Nf[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xa;
         }
     } else if (receptor == nudge) {
@@ -375,7 +391,7 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
             const double xa = gain * K * fa;
             for (std::size_t i = 0; i < n; ++i) Nf[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xa;
         } else {
-            const double xf = C_ * gain * f;
+            const double xf = equal_taus_ ? gain * (D / p_.tau_ms) * f : C_ * gain * f;
             for (std::size_t i = 0; i < n; ++i) Np[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xf;
         }
     } else {
@@ -463,13 +479,18 @@ void TwoChannelUnitPopulation::set_teacher(std::uint32_t replica, time_ms t, dou
     std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(base));
     for (std::size_t i = 0; i < n_; ++i) {
         const std::size_t idx = base + i;
+        const double shape = D / p_.tau_ms * f.E;  // the tau_s part's shape when tau_s = tau
         if (g == 0.0) {
-            Np_[idx] = (N[i] - C_ * B_[idx] * f.Es - nudge_constant_[i]) * std::exp(D / p_.tau_ms);
+            const double tau_s_part = equal_taus_ ? B_[idx] * shape : C_ * B_[idx] * f.Es;
+            Np_[idx] = (N[i] - tau_s_part - nudge_constant_[i]) * std::exp(D / p_.tau_ms);
             Nf_[idx] = 0.0;
         } else {
-            const double a = 1.0 + g, K = 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
-            const double part = (g * (y_[idx] - kb_[i]) + nudge_constant_[i]) / a + (yE_[idx] - Vp_[idx]) * f.E +
-                                (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
+            const double a = 1.0 + g, K = equal_taus_ ? 1.0 / g : 1.0 / (a - p_.tau_ms / p_.synapse_tau_ms);
+            const double part =
+                equal_taus_ ? (g * (y_[idx] - kb_[i]) + nudge_constant_[i]) / a - Vp_[idx] * f.E +
+                                  (B_[idx] + A_[idx]) * K * f.E - A_[idx] * shape
+                            : (g * (y_[idx] - kb_[i]) + nudge_constant_[i]) / a + (yE_[idx] - Vp_[idx]) * f.E +
+                                  (B_[idx] + g * (yEs_[idx] - C_ * A_[idx])) * K * f.Es;
             Nf_[idx] = (N[i] - part) * std::exp(a * D / p_.tau_ms);
         }
     }
@@ -480,6 +501,20 @@ void TwoChannelUnitPopulation::rebase(std::uint32_t replica, time_ms t) {
     Replica& rep = rep_[replica];
     const Factors f = decay(replica, t);
     const std::size_t base = std::size_t{replica} * n_;
+    if (equal_taus_) {
+        // (D / tau) e^(-D/tau) with D = D' + shift: the tau_s part moves shift / tau of itself
+        // into the tau part.
+        const double shift = (t - rep.t0) / p_.tau_ms;
+        for (std::size_t i = base; i < base + n_; ++i) {
+            Vp_[i] = (Vp_[i] + A_[i] * shift) * f.E;
+            Np_[i] = (Np_[i] + B_[i] * shift) * f.E;
+            A_[i] *= f.E;
+            B_[i] *= f.E;
+            Nf_[i] *= f.Ea;
+        }
+        rep.t0 = t;
+        return;
+    }
     for (std::size_t i = base; i < base + n_; ++i) {
         A_[i] *= f.Es;
         B_[i] *= f.Es;

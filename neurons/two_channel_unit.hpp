@@ -36,7 +36,10 @@
 // replica r to t (the exponentials e^(D a / tau) grow with D). The kernel rebases every
 // population on a fixed grid (Simulator::set_rebase_interval, 100 ms by default) and a driver
 // may rebase at its own schedule-fixed times too; an advance too far from t0 is an error.
-// tau_s = tau is not supported yet (C would be infinite): the constructor refuses it.
+// With tau_s = tau (C not finite) the tau_s parts take the shape (D / tau) e^(-D/tau) instead:
+//   Vbar(t) = k b + Vp E + A (D/tau) E,   teacher off: N = Np E + B (D/tau) E + n_c,
+//   teacher on (K = 1/g): N = Nf Ea + (g (y - k b) + n_c) / a - Vp E + (A + B) K E - A (D/tau) E,
+// and a rebase by s moves A s / tau into Vp (B s / tau into Np). Soma coupling needs tau_s != tau.
 //
 // Soma coupling (couple_soma_to): the teacher may instead be a permanent conductance g toward
 // the somatic potential U_src(t) of the same unit and replica of another two_channel_unit
@@ -173,7 +176,8 @@ private:
     TwoChannelUnitParameters p_;
     std::size_t n_;
     std::uint32_t replicas_, first_replica_;
-    double rmax_per_ms_, C_;
+    double rmax_per_ms_, C_;  // C_ = tau_s / (tau_s - tau); 0 when they are equal (equal_taus_)
+    bool equal_taus_ = false;
     // tau_s / tau when it is a whole number m <= 64 (the default 20 / 5): e^(-D/tau) is then
     // (e^(-D/tau_s))^m, a few products instead of a second exp; 0 otherwise.
     unsigned ratio_power_ = 0;

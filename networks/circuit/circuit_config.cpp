@@ -175,7 +175,10 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     }
     if (c.engine == Engine::event) {
         if (c.mode != Mode::spiking) t.fail("engine", "\"event\" runs the spiking mode (set mode = \"spiking\")");
-        if (c.synapse_tau_ms == c.tau_ms) t.fail("synapse_tau_ms", "must differ from tau_ms with engine = \"event\"");
+        // The learned-feedback units follow their layer's soma exactly only while its potential is
+        // a sum of exponentials (two_channel_unit.hpp, soma coupling).
+        if (c.synapse_tau_ms == c.tau_ms && c.feedback == Feedback::learned)
+            t.fail("synapse_tau_ms", "must differ from tau_ms with feedback = \"learned\" and engine = \"event\"");
     }
     if (ct) t.finish();
 

@@ -262,3 +262,98 @@ TEST_CASE("two_channel_unit: deferred matrix columns give the same coefficients,
     same(t + 0.3);
     CHECK(compared == 22 * R * n);
 }
+
+TEST_CASE("two_channel_unit, tau_s equal to tau or not: U, Vbar and V* equal a brute-force Odeint integration",
+          "[unit][circuit]") {
+    // Inputs on both receptors, a bias change, a teacher switched on and off in one replica, and
+    // rebases: the closed form (with its own shape for tau_s = tau) against the ODEs
+    //   tau_s dI/dt = -I (+ inputs),  tau dVbar/dt = -Vbar + k (I_d + b),
+    //   tau dU/dt = -U + k (I_d + b) + I_n + g (y - U).
+    const double tau_s = GENERATE(5.0, 20.0);
+    INFO("tau_s " << tau_s << " ms, tau 5 ms");
+    constexpr std::size_t n = 3;
+    constexpr std::uint32_t R = 2;
+    TwoChannelUnitParameters p;
+    p.tau_ms = 5.0;
+    p.synapse_tau_ms = tau_s;
+    p.k = 0.9;
+    TwoChannelUnitPopulation pop("u", n, R, p);
+    pop.set_bias({0.2, -0.1, 0.4});
+    pop.initialize(3, 0.0);
+    const std::vector<double> column = {1.3, -0.7, 0.5}, y = {0.8, -0.5, 1.1};
+    const double g_teacher = 0.7;
+    // Brute-force state per replica: I_d, I_n, Vbar, U for each unit; biases shared; the rest state
+    // is U = Vbar = 0 with the biases switched on at 0 (as initialize() has it).
+    using State = std::vector<double>;
+    std::vector<double> b = {0.2, -0.1, 0.4};
+    std::vector<State> z(R, State(4 * n, 0.0));
+    std::vector<double> g(R, 0.0);
+    auto integrate = [&](double t0, double t1) {
+        if (t1 <= t0) return;
+        for (std::uint32_t r = 0; r < R; ++r) {
+            auto rhs = [&](const State& x, State& dx, double) {
+                for (std::size_t i = 0; i < n; ++i) {
+                    const double Id = x[i], In = x[n + i], Vb = x[2 * n + i], U = x[3 * n + i];
+                    dx[i] = -Id / tau_s;
+                    dx[n + i] = -In / tau_s;
+                    dx[2 * n + i] = (-Vb + p.k * (Id + b[i])) / p.tau_ms;
+                    dx[3 * n + i] = (-U + p.k * (Id + b[i]) + In + g[r] * (y[i] - U)) / p.tau_ms;
+                }
+            };
+            boost::numeric::odeint::integrate_adaptive(
+                boost::numeric::odeint::make_controlled<boost::numeric::odeint::runge_kutta_dopri5<State>>(1e-13, 1e-13),
+                rhs, z[r], t0, t1, 0.01);
+        }
+    };
+    double t = 0.0, largest = 0.0, worst = 0.0;
+    std::size_t compared = 0, samples = 0;
+    auto advance_to = [&](double t1) {
+        // Compare every 0.25 ms on the way.
+        while (t + 0.25 <= t1) {
+            integrate(t, t + 0.25);
+            t += 0.25;
+            ++samples;
+            for (std::uint32_t r = 0; r < R; ++r)
+                for (std::size_t i = 0; i < n; ++i) {
+                    const auto v = pop.potentials(r, static_cast<node_index>(i), t);
+                    const double Vstar = p.k * (z[r][i] + b[i]);
+                    for (auto [model, ref] : {std::pair{v.U, z[r][3 * n + i]}, std::pair{v.Vbar, z[r][2 * n + i]},
+                                              std::pair{v.Vstar, Vstar}}) {
+                        worst = std::max(worst, std::abs(model - ref));
+                        largest = std::max(largest, std::abs(ref));
+                        ++compared;
+                    }
+                }
+        }
+        integrate(t, t1);
+        t = t1;
+    };
+    for (int step = 1; step <= 24; ++step) {
+        advance_to(5.0 * step - 0.3);
+        const std::uint32_t r = static_cast<std::uint32_t>(step % R);
+        const double gain = 0.8 + 0.05 * step;
+        pop.add_column(TwoChannelUnitPopulation::dendrite, r, t, column.data(), 1, gain);
+        for (std::size_t i = 0; i < n; ++i) z[r][i] += gain * column[i];
+        if (step % 3 == 0) {
+            pop.add_input(TwoChannelUnitPopulation::nudge, r, 1, t, -0.6);
+            z[r][n + 1] += -0.6;
+        }
+        if (step == 7) {
+            pop.add_constant(TwoChannelUnitPopulation::dendrite, 2, t, 0.3);
+            b[2] += 0.3;
+        }
+        if (step == 6 || step == 15) {
+            const double on = step == 6 ? g_teacher : 0.0;
+            pop.set_teacher(0, t, on, y);
+            g[0] = on;
+        }
+        if (step % 8 == 0)
+            for (std::uint32_t q = 0; q < R; ++q) pop.rebase(q, t);
+    }
+    advance_to(125.0);
+    INFO("compared " << compared << " values, largest " << largest << ", worst error " << worst);
+    REQUIRE(samples > 480);  // every 0.25 ms up to 125 ms, restarting after each of the 24 events
+    REQUIRE(compared == samples * R * n * 3);
+    REQUIRE(largest > 0.5);
+    CHECK(worst < 1e-9 * largest);
+}
