@@ -56,8 +56,9 @@ bool OutputLock::owned_by_this_process(const std::string& path) {
     return owned_paths().count(path) != 0;
 }
 
-int OutputLock::reserve(unsigned long long bytes) const {
-    return ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+int OutputLock::reserve(unsigned long long from, unsigned long long to) const {
+    if (to <= from) return 0;
+    return ::posix_fallocate(fd_, static_cast<off_t>(from), static_cast<off_t>(to - from));
 }
 
 void OutputLock::shrink_to(unsigned long long bytes) const {

@@ -21,11 +21,11 @@ public:
     OutputLock(const OutputLock&) = delete;
     OutputLock& operator=(const OutputLock&) = delete;
 
-    // Makes sure the file has `bytes` of disk space allocated from its start (posix_fallocate on
+    // Makes sure the bytes [from, to) of the file have disk space allocated (posix_fallocate on
     // the locked descriptor; the file grows when it is shorter). Returns 0, or the error: ENOSPC
     // on a full disk, EFBIG past the process's file-size limit, EOPNOTSUPP/EINVAL where the file
     // system cannot reserve (the caller then goes on without a reservation).
-    int reserve(unsigned long long bytes) const;
+    int reserve(unsigned long long from, unsigned long long to) const;
     // Shrinks the file to `bytes` when it is longer (drops a reservation nothing was written to).
     void shrink_to(unsigned long long bytes) const;
     // Whether this process created or truncated `path` for output (so an input error found later

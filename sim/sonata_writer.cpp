@@ -1,5 +1,6 @@
 #include "sim/sonata_writer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -122,7 +123,9 @@ void SonataWriter::reserve_for(std::uint64_t bytes) {
     const std::uint64_t eoa = h5::end_of_allocation(file_.get(), path_);
     const std::uint64_t target = eoa + unflushed_bound_ + metadata_margin;
     if (target <= reserved_) return;
-    const int err = lock_->reserve(target);
+    // Only the new part: what lies below reserved_ was reserved before (a file system that emulates
+    // fallocate would otherwise touch the whole file at every flush).
+    const int err = lock_->reserve(std::min(reserved_, eoa), target);
     if (err == EOPNOTSUPP || err == EINVAL) return;  // this file system cannot reserve: write unreserved
     if (err != 0)
         throw FileError(path_, "no space for the next " + std::to_string(target - eoa) + " bytes: " + std::strerror(err));
