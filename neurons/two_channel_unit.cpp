@@ -169,6 +169,16 @@ void TwoChannelUnitPopulation::not_rebased(std::uint32_t replica, time_ms t) con
                                std::to_string(t - rep.t0) + " ms (see two_channel_unit.hpp)");
 }
 
+TwoChannelUnitPopulation::InputGrowth TwoChannelUnitPopulation::input_growth(std::uint32_t replica, time_ms t) const {
+    const double D = t - rep_[replica].t0, fs = std::exp(D / p_.synapse_tau_ms);
+    return {D, fs, tau_factor(fs, D / p_.tau_ms)};
+}
+
+double TwoChannelUnitPopulation::tau_part_step(double scale, double gain, double D, double f) const {
+    // Written as the products were before equal time constants existed (same rounding).
+    return equal_taus_ ? scale * gain * (D / p_.tau_ms) * f : C_ * scale * gain * f;
+}
+
 double TwoChannelUnitPopulation::tau_factor(double synaptic_factor, double D_over_tau) const {
     if (ratio_power_ == 0) return std::exp(D_over_tau);
     double result = 1.0, base = synaptic_factor;
@@ -275,13 +285,13 @@ DenseTarget::Growth TwoChannelUnitPopulation::add_matrix_column(int receptor, st
     if (receptor != dendrite || stride != 1 || rep.g != 0.0 || soma_source_ || !coupled_.empty())
         return {add_span(receptor, replica, t, column, stride, gain, 0, n_), rep.t0};
     check_rebased(replica, t);
-    // The factors of add_span's dendritic branch, computed the same way.
-    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
+    // The factors of add_span's dendritic branch, from the same helpers.
+    const InputGrowth in = input_growth(replica, t);
     std::uint32_t& count = pending_count_[replica];
-    const double xf = equal_taus_ ? p_.k * gain * (D / p_.tau_ms) * f : C_ * p_.k * gain * f;
-    pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * fs, xf};
+    pending_[std::size_t{replica} * max_pending + count] = {column, p_.k * gain * in.fs,
+                                                            tau_part_step(p_.k, gain, in.D, in.f)};
     if (++count == max_pending) commit_replica(replica);
-    return {fs, rep.t0};
+    return {in.fs, rep.t0};
 }
 
 void TwoChannelUnitPopulation::commit_inputs() {
@@ -352,7 +362,8 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
     check_rebased(replica, t);
     if (receptor == dendrite) commit_replica(replica);  // A and Vp take the deferred columns first
     const Replica& rep = rep_[replica];
-    const double D = t - rep.t0, fs = std::exp(D / p_.synapse_tau_ms), f = tau_factor(fs, D / p_.tau_ms);
+    const InputGrowth growth = input_growth(replica, t);
+    const double D = growth.D, fs = growth.fs, f = growth.f;
     const std::size_t base = std::size_t{replica} * n_ + first;
     const std::size_t n = count;
     double* B = &B_[base];
@@ -365,8 +376,7 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
     if (receptor == dendrite) {
         // A += k x e^(D/tau_s); Vp -= C k x e^(D/tau) keeps Vbar continuous; with the teacher on,
         // Nf -= C k x (1 - g K) e^(a D/tau) keeps N continuous.
-        const double xs = p_.k * gain * fs,
-                     xf = equal_taus_ ? p_.k * gain * (D / p_.tau_ms) * f : C_ * p_.k * gain * f;
+        const double xs = p_.k * gain * fs, xf = tau_part_step(p_.k, gain, D, f);
         if (stride == 1) {  // a column of a forward matrix: contiguous, vectorised
             for (std::size_t i = 0; i < n; ++i) {
                 A[i] = plus_product(A[i], column[i], xs);
@@ -391,7 +401,7 @@ double TwoChannelUnitPopulation::add_span(int receptor, std::uint32_t replica, t
             const double xa = gain * K * fa;
             for (std::size_t i = 0; i < n; ++i) Nf[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xa;
         } else {
-            const double xf = equal_taus_ ? gain * (D / p_.tau_ms) * f : C_ * gain * f;
+            const double xf = tau_part_step(1.0, gain, D, f);
             for (std::size_t i = 0; i < n; ++i) Np[i] -= column[static_cast<std::ptrdiff_t>(i) * stride] * xf;
         }
     } else {

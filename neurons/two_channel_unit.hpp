@@ -182,6 +182,14 @@ private:
     // (e^(-D/tau_s))^m, a few products instead of a second exp; 0 otherwise.
     unsigned ratio_power_ = 0;
     double tau_factor(double synaptic_factor, double D_over_tau) const;
+    // An input arriving at t of a replica: D = t - t0, fs = e^(D/tau_s), f = e^(D/tau).
+    struct InputGrowth {
+        double D, fs, f;
+    };
+    InputGrowth input_growth(std::uint32_t replica, time_ms t) const;
+    // The tau part's step that keeps a potential continuous when scale * gain enters a tau_s part
+    // at D: C scale gain e^(D/tau), or with tau_s = tau scale gain (D/tau) e^(D/tau).
+    double tau_part_step(double scale, double gain, double D, double f) const;
     std::vector<double> bias_, kb_, nudge_constant_;
     // Per replica and unit (index replica * n + unit).
     std::vector<double> A_, Vp_, B_, Np_, Nf_, y_, somatic_count_;

@@ -39,20 +39,13 @@ public:
     }
     // Uniform on the open interval (0, 1), 53 bits.
     double uniform() {
-        const std::uint64_t hi = next_u32() >> 5;  // 27 bits
-        const std::uint64_t lo = next_u32() >> 6;  // 26 bits
-        const std::uint64_t bits = (hi << 26) | lo;  // 53 bits
-        return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;  // never 0, never 1
+        const std::uint32_t first = next_u32();
+        return to_uniform(first, next_u32());
     }
     // What the next uniform() will return when its bits are already in the buffer (no block to
     // compute), without drawing it; -1 otherwise. For prefetching what the next draw will touch:
     // it never changes the stream.
-    double peek_uniform() const {
-        if (used_ > 2) return -1.0;
-        const std::uint64_t hi = buffer_[used_] >> 5;
-        const std::uint64_t lo = buffer_[used_ + 1] >> 6;
-        return (static_cast<double>((hi << 26) | lo) + 0.5) * 0x1.0p-53;
-    }
+    double peek_uniform() const { return used_ > 2 ? -1.0 : to_uniform(buffer_[used_], buffer_[used_ + 1]); }
     // Exponential with the given rate (mean 1/rate).
     double exponential(double rate) { return -std::log(uniform()) / rate; }
     double normal();
@@ -62,6 +55,11 @@ public:
     std::uint64_t counter() const { return counter_; }
 
 private:
+    // 27 bits of the first word and 26 of the second: a uniform on (0, 1), never 0, never 1.
+    static double to_uniform(std::uint32_t first, std::uint32_t second) {
+        const std::uint64_t bits = (std::uint64_t{first >> 5} << 26) | (second >> 6);  // 53 bits
+        return (static_cast<double>(bits) + 0.5) * 0x1.0p-53;
+    }
     void refill();
     std::uint32_t key_[2];
     std::uint32_t node_;

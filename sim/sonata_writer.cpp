@@ -90,7 +90,7 @@ void SonataWriter::on_spike(std::size_t population, node_index node, time_ms t) 
     s.t_buffer.push_back(t);
     s.id_buffer.push_back(node);
     if (s.t_buffer.size() >= spike_buffer_limit) guarded([&] {
-        reserve_for(s.timestamps.append_space_bound(s.t_buffer.size()) + s.node_ids.append_space_bound(s.id_buffer.size()));
+        reserve_for(space_bound(s));
         s.timestamps.append(s.t_buffer.data(), s.t_buffer.size());
         s.node_ids.append(s.id_buffer.data(), s.id_buffer.size());
         s.t_buffer.clear();
@@ -132,12 +132,15 @@ void SonataWriter::reserve_for(std::uint64_t bytes) {
     reserved_ = target;
 }
 
+std::uint64_t SonataWriter::space_bound(const SpikeStream& s) {
+    return s.timestamps.append_space_bound(s.t_buffer.size()) + s.node_ids.append_space_bound(s.id_buffer.size());
+}
+
 std::uint64_t SonataWriter::buffers_space_bound() const {
     std::uint64_t bound = 0;
     for (std::size_t p = 0; p < spikes_.size(); ++p) {
         if (!spikes_recorded_[p]) continue;
-        const SpikeStream& s = spikes_[p];
-        bound += s.timestamps.append_space_bound(s.t_buffer.size()) + s.node_ids.append_space_bound(s.id_buffer.size());
+        bound += space_bound(spikes_[p]);
     }
     for (const ReportStream& r : reports_)
         if (r.columns > 0) bound += r.data.append_space_bound(r.buffer.size() / r.columns);
@@ -198,9 +201,11 @@ void SonataWriter::fail(const std::string& why) {
         }
     }
     if (file_ && H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) >= 0) {
-        // Drop the reserved tail past what HDF5 allocated (nothing refers to it).
-        haddr_t eoa = 0;
-        if (H5Fget_eoa(file_.get(), &eoa) >= 0 && eoa > 0) lock_->shrink_to(eoa);
+        // Drop the reserved tail past what HDF5 allocated (nothing refers to it). Best effort.
+        try {
+            lock_->shrink_to(h5::end_of_allocation(file_.get(), path_));
+        } catch (const FileError&) {
+        }
     }
     throw OutputError(path_, "writing failed (" + why +
                                  "): the file keeps what was flushed before and is not marked complete");

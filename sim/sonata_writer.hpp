@@ -69,8 +69,10 @@ private:
         time_ms start = 0.0, dt = 0.1;
     };
     void write_buffers();
-    // The file space write_buffers() can allocate (ExtensibleDataset::append_space_bound).
+    // The file space write_buffers() can allocate (ExtensibleDataset::append_space_bound), and
+    // one spike stream's part of it.
     std::uint64_t buffers_space_bound() const;
+    static std::uint64_t space_bound(const SpikeStream& s);
     // Reserves on disk what the next write can allocate, before it happens (see sonata_writer.cpp);
     // throws FileError when the disk or the file-size limit refuses it.
     void reserve_for(std::uint64_t bytes);
