@@ -9,15 +9,14 @@ equations as settle's plasticity/dendritic_prediction_rule.hpp:
                at a post spike  I += h(V*) PSP,  E += h(V*) PSP
                w = clip(w0 + eta_eff (I - E), w_min, w_max), used by each pre spike
 Time-driven: every synapse's four state variables are integrated every step (Euler, the
-cheapest Brian2 method; accuracy is not measured here). The simulation loop time excludes code
-generation and compilation; the binary is built once and run `repeats` times.
+cheapest Brian2 method; accuracy is not measured here).
 
-Usage: /usr/bin/python3 bench/brian2_plasticity.py N M RATE_HZ DURATION_MS REPEATS WORKDIR
-Prints one JSON line: {"n": N, "m": M, ..., "run_seconds": [...] (loop only), "process_cpu_seconds": [...]
-(the whole binary: setup, synapse creation and loop), "synapses": ..., "pre_spikes": ...}.
+Usage: /usr/bin/python3 bench/brian2_plasticity.py N M RATE_HZ DURATION_MS PROJECT_DIR
+Generates and compiles the standalone project (not timed) and prints one JSON line with the
+binary to run (`cwd`, `cmd`) and the files its spike counts are written to; bench/brian2_compare.py
+runs and measures the binary itself (bench/measure.py).
 """
 import json
-import resource
 import sys
 import warnings
 
@@ -35,8 +34,7 @@ def nest_parameters():
 
 
 def main():
-    n, m, rate_hz, duration_ms = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
-    repeats, workdir = int(sys.argv[5]), sys.argv[6]
+    n, m, rate_hz, duration_ms, workdir = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
     import brian2 as b2
     from brian2 import ms, mV, pA, Hz
 
@@ -74,20 +72,13 @@ def main():
         """, method="euler", delay=1 * ms, namespace=params)
     syn.connect()
     syn.w0 = "10*pA + 3*pA*randn()"
-    spikes = b2.SpikeMonitor(neurons)
-    pre_spikes = b2.SpikeMonitor(sources, record=False)
+    # Named: Brian2's run() collects the objects it sees in this frame.
+    post = b2.SpikeMonitor(neurons, record=False, name="post_spikes")  # noqa: F841
+    pre = b2.SpikeMonitor(sources, record=False, name="pre_spikes")  # noqa: F841
     b2.run(duration_ms * ms)
     b2.device.build(directory=workdir, compile=True, run=False, debug=False)
-    times, cpu = [], []
-    for _ in range(repeats):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        b2.device.run(directory=workdir, with_output=False, run_args=[])
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times.append(b2.device._last_run_time)
-        cpu.append((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
-    print(json.dumps({"n": n, "m": m, "rate_hz": rate_hz, "duration_ms": duration_ms, "run_seconds": times, "process_cpu_seconds": cpu,
-                      "synapses": n * m, "pre_spikes": int(pre_spikes.num_spikes),
-                      "post_spikes": int(spikes.num_spikes)}))
+    print(json.dumps({"cwd": workdir, "cmd": ["./main"], "synapses": n * m,
+                      "count_prefix": {"post": "results/_array_post_spikes_N_", "pre": "results/_array_pre_spikes_N_"}}))
 
 
 if __name__ == "__main__":
