@@ -235,7 +235,7 @@ TEST_CASE("task 2 short: two moons", "[circuit]") {
     CHECK(r("test_error_frozen") == r("test_error_initial"));
 }
 
-TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with back-prop above 0.95 in both hidden "
+TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with back-prop above 0.99 in both hidden "
           "layers, the shuffled control straddles 0",
           "[circuit]") {
     CircuitConfig cfg = parse("[task]\nkind = 'teacher_student'\n[circuit]\nfeedback = 'symmetric'\nhidden = [40, 40]\n");
@@ -246,7 +246,8 @@ TEST_CASE("temporal-derivative test, rate mode, symmetric feedback: cosine with 
         const DerivativeCell cell = temporal_derivative_test(c, data.x_test, data.y_test, 0.02, delay, 150.0, 1);
         REQUIRE(cell.cos_mean.size() == 2);
         for (std::size_t l = 0; l < 2; ++l) {
-            CHECK(cell.cos_mean[l] > 0.95);
+            INFO("delay " << delay << " ms, layer " << l + 1 << ": " << cell.cos_mean[l] << " +- " << cell.cos_ci95[l]);
+            CHECK(cell.cos_mean[l] > 0.99);  // README: "> 0.99" (measured 0.997-1.000 on 200 inputs)
             CHECK(cell.shuffled_cos_mean[l] - cell.shuffled_cos_ci95[l] < 0.0);
             CHECK(cell.shuffled_cos_mean[l] + cell.shuffled_cos_ci95[l] > 0.0);
         }

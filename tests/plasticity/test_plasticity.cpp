@@ -274,34 +274,54 @@ tau_post = 10.0
     // potentiation side, e^-5 of the 20 ms pre trace, and 0.006 % on the depression side).
     CHECK(std::abs(dw.back()) < 0.01 * peak);
     CHECK(std::abs(dw.front()) < 0.01 * std::abs(trough));
-    CHECK(m["pair_stdp_max_rel_error"].get<double>() < 1e-12);
+    // docs/results.md: pair STDP matches its exponential window to 2e-15 (a few ulps).
+    CHECK(m["pair_stdp_max_rel_error"].get<double>() < 1e-14);
     CHECK(m["window_max_rel_error"].get<double>() < 1e-12);
 }
 
-TEST_CASE("urbanczik_senn: the learning curve falls over 5 seeds, and not without learning", "[plasticity][experiment]") {
-    std::vector<double> avg, avg0;
+TEST_CASE("urbanczik_senn: the learning curve falls over 5 seeds as documented, and not without learning",
+          "[plasticity][experiment]") {
     const int seeds = 5;
-    for (int seed = 1; seed <= seeds; ++seed) {
-        const auto s = run_experiment(R"(experiment = "urbanczik_senn")", static_cast<std::uint64_t>(seed));
-        const auto lc = s["metrics"]["learning_curve_mV"].get<std::vector<double>>();
-        const auto lc0 = s["metrics"]["learning_curve_mV_no_plasticity"].get<std::vector<double>>();
-        REQUIRE(lc.size() == 100);
-        if (avg.empty()) avg.assign(lc.size(), 0.0), avg0.assign(lc.size(), 0.0);
-        for (std::size_t i = 0; i < lc.size(); ++i) {
-            avg[i] += lc[i] / seeds;
-            avg0[i] += lc0[i] / seeds;
-        }
-    }
     auto mean = [](const std::vector<double>& v, std::size_t a, std::size_t b) {
         double s = 0.0;
         for (std::size_t i = a; i < b; ++i) s += v[i];
         return s / static_cast<double>(b - a);
     };
-    const double first = mean(avg, 0, 10), last = mean(avg, 90, 100);
-    INFO("seed average: first 10 " << first << " mV, last 10 " << last << " mV");
-    CHECK(last <= 5.0);
-    CHECK(last <= 0.75 * first);
-    // Learning off: input pattern, weights and teacher repeat exactly, so the curve is flat (equal
-    // to rounding: measured 1e-14 relative), neither falling nor rising.
-    CHECK(std::abs(mean(avg0, 90, 100) - mean(avg0, 0, 10)) <= 1e-9 * mean(avg0, 0, 10));
+    // Per seed: the mean error of the first and of the last 10 pattern repetitions, and of the
+    // learning-off control (all 100).
+    std::vector<double> first, last, off;
+    for (int seed = 1; seed <= seeds; ++seed) {
+        const auto s = run_experiment(R"(experiment = "urbanczik_senn")", static_cast<std::uint64_t>(seed));
+        const auto lc = s["metrics"]["learning_curve_mV"].get<std::vector<double>>();
+        const auto lc0 = s["metrics"]["learning_curve_mV_no_plasticity"].get<std::vector<double>>();
+        REQUIRE(lc.size() == 100);
+        REQUIRE(lc0.size() == 100);
+        first.push_back(mean(lc, 0, 10));
+        last.push_back(mean(lc, 90, 100));
+        off.push_back(mean(lc0, 0, 100));
+        // Learning off: input pattern, weights and teacher repeat exactly, so the curve is flat
+        // (equal to rounding: measured 1e-14 relative), neither falling nor rising.
+        CHECK(std::abs(mean(lc0, 90, 100) - mean(lc0, 0, 10)) <= 1e-9 * mean(lc0, 0, 10));
+    }
+    // docs/results.md and README: over seeds 1-5, 7.33 mV -> 4.65 mV (ratio 0.63), 11.05 mV with
+    // learning off. Each documented mean must come out within two standard errors of the seed
+    // mean (computed here from the 5 seeds), so the test fails when the numbers stop describing
+    // the code.
+    auto check_documented = [&](const char* what, const std::vector<double>& v, double documented) {
+        const double m = mean(v, 0, v.size());
+        double ss = 0.0;
+        for (double x : v) ss += (x - m) * (x - m);
+        const double standard_error = std::sqrt(ss / static_cast<double>(v.size() - 1) / static_cast<double>(v.size()));
+        INFO(what << ": mean over seeds " << m << " mV, documented " << documented << " mV, standard error "
+                  << standard_error << " mV");
+        CHECK(std::abs(m - documented) <= 2.0 * standard_error);
+    };
+    check_documented("first 10 repetitions", first, 7.33);
+    check_documented("last 10 repetitions", last, 4.65);
+    check_documented("learning off", off, 11.05);
+    std::vector<double> ratio;
+    for (int i = 0; i < seeds; ++i) ratio.push_back(last[static_cast<std::size_t>(i)] / first[static_cast<std::size_t>(i)]);
+    const double r = mean(ratio, 0, ratio.size());
+    INFO("last / first per seed, mean " << r);
+    CHECK(r <= 0.70);  // it falls by about a third (0.63); the 5 seeds' ratios lie in a few hundredths
 }

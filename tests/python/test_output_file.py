@@ -55,13 +55,21 @@ def spike_arrays(path):
                 for pop in f["spikes"]}
 
 
-def test_same_seed_same_bytes(settle, small_config, tmp_path):
+def report_arrays(path):
+    with h5py.File(path, "r") as f:
+        return {pop: f["report"][pop]["data"][:].tobytes() for pop in f["report"]}
+
+
+def test_same_seed_same_spike_and_report_bytes(settle, small_config, tmp_path):
+    # The datasets' bytes, not the file's: the file also holds its creation time and wall times.
     cfg = small_config()
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         settle("run", cfg, "--out", tmp_path / f"{name}.h5", "--seed", seed, "--quiet")
     a, b, c = (spike_arrays(tmp_path / f"{n}.h5") for n in "abc")
     assert a == b
     assert a["neurons"] != c["neurons"] and a["inputs"] != c["inputs"]
+    ra, rb, rc = (report_arrays(tmp_path / f"{n}.h5") for n in "abc")
+    assert ra and ra == rb and ra != rc
 
 
 def wait_for_flushed_spikes(path, proc, timeout=60.0):

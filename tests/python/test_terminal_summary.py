@@ -59,3 +59,34 @@ def test_circuit_summary_names_the_task_and_metrics(tmp_path):
     assert "task two_moons" in text and "mode rate" in text
     assert "test_accuracy " in text
     assert "test_error_curve" in text.splitlines()[-2], "array metrics are named, not printed"
+
+
+def stderr_on_terminal(*args, timeout=120):
+    """Runs settle with stderr on a pseudo-terminal (stdout to a pipe); returns (exit code, stderr text)."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([SETTLE, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return proc.wait(timeout=timeout), b"".join(chunks).decode()
+
+
+def test_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path):
+    # README: "A progress bar goes to stderr (-q turns it off)". It redraws every 100 ms of wall
+    # time, so the run must last longer than that: the demo network over 200 s of simulated time.
+    args = ["run", SOURCE / "examples" / "demo.toml", "--out", tmp_path / "demo.h5", "--force",
+            "--set", "simulation.duration_ms=200000"]
+    code, text = stderr_on_terminal(*args)
+    assert code == 0
+    assert "%" in text and "ev/s" in text and "s left" in text and "[#" in text, f"no progress bar in {text[:300]!r}"
+    code, text = stderr_on_terminal(*args, "-q")
+    assert code == 0
+    assert "ev/s" not in text and "%" not in text, f"-q still draws: {text[:300]!r}"
