@@ -3,6 +3,8 @@
 #include <chrono>
 
 #include "networks/circuit/circuit_experiment.hpp"
+#include "networks/circuit/network_drive.hpp"
+#include "networks/circuit/stop_flag.hpp"
 #include "networks/network_builder.hpp"
 #include "networks/plasticity_experiments.hpp"
 #include "networks/progress_bar.hpp"
@@ -41,30 +43,61 @@ private:
 // The plain network experiment: build from [[population]]/[[projection]]/[record], run, record.
 class NetworkExperiment final : public Experiment {
 public:
-    NetworkExperiment(ConfigTable& root, std::uint64_t seed) : built_(build_network(root, seed)) {}
+    NetworkExperiment(ConfigTable& root, std::uint64_t seed) : built_(build_network(root, seed)) {
+        if (root.has("drive")) drive_ = std::make_unique<circuit::NetworkDrive>(root, *built_.network, seed);
+    }
 
     std::string describe() const override {
         std::size_t synapses = 0;
         const Network& net = *built_.network;
         for (std::size_t i = 0; i < net.projection_count(); ++i) synapses += net.projection(i).size();
-        return std::to_string(net.population_count()) + " populations, " + std::to_string(net.projection_count()) +
-               " projections, " + std::to_string(synapses) + " synapses, " + std::to_string(built_.duration_ms) + " ms";
+        for (std::size_t i = 0; i < net.dense_projection_count(); ++i)
+            synapses += net.dense_projection(i).source_units() * net.dense_projection(i).target_units();
+        return std::to_string(net.population_count()) + " populations, " +
+               std::to_string(net.projection_count() + net.dense_projection_count()) + " projections, " +
+               std::to_string(synapses) + " synapses, " + std::to_string(built_.duration_ms) + " ms";
     }
 
     nlohmann::json run(const ExperimentContext& ctx) override {
         Network& net = *built_.network;
         Simulator sim(net, ctx.seed);
+        if (built_.sync_interval_ms > 0.0) sim.set_sync_interval(built_.sync_interval_ms);
         for (std::size_t p = 0; p < net.population_count(); ++p)
             if (!built_.recording.spike_populations[p].empty()) sim.record_spikes(p);
         for (const auto& probe : built_.recording.probes) sim.add_probe(probe);
+        const double duration = drive_ ? drive_->end_ms() : built_.duration_ms;
         SonataWriter writer(ctx.out_path, ctx.force, built_.recording.spike_populations, built_.recording.reports,
-                            RunMetadata{ctx.config_toml, ctx.seed, built_.duration_ms}, ctx.flush_interval_s);
-        const TimedRun r = run_with_progress(sim, 0.0, built_.duration_ms, writer, ctx);
-        return finish_output(writer, &net, r.stats, InMemoryResults{}, r.wall_seconds, ctx);
+                            RunMetadata{ctx.config_toml, ctx.seed, duration}, ctx.flush_interval_s);
+        if (!drive_) {
+            const TimedRun r = run_with_progress(sim, 0.0, built_.duration_ms, writer, ctx);
+            return finish_output(writer, &net, r.stats, InMemoryResults{}, r.wall_seconds, ctx);
+        }
+        // Driven by a task's presentations: the bar counts presentations.
+        ProgressBar bar(!ctx.quiet, static_cast<double>(drive_->presentations()), "presentations");
+        ProgressBar no_time_bar(false, 0.0, "ms");  // the observer's bar counts ms: off here
+        ProgressObserver observer(writer, no_time_bar, nullptr);
+        const auto t0 = std::chrono::steady_clock::now();
+        InMemoryResults results;
+        bool interrupted = false;
+        std::int64_t done = 0;
+        try {
+            done = drive_->run(sim, observer, ctx.stop, [&](std::int64_t d) { bar.update(static_cast<double>(d), sim.stats().events); });
+        } catch (const circuit::Interrupted&) {
+            interrupted = true;
+            sim.finish();
+        }
+        bar.finish();
+        RunStats stats = sim.stats();
+        stats.simulated_ms = sim.now();
+        stats.interrupted = interrupted;
+        results.scalars["presentations"] = static_cast<double>(done);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return finish_output(writer, &net, stats, results, wall, ctx);
     }
 
 private:
     BuiltNetwork built_;
+    std::unique_ptr<circuit::NetworkDrive> drive_;
 };
 
 }  // namespace

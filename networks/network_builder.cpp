@@ -11,9 +11,13 @@
 
 #include "neurons/conductance_signal.hpp"
 #include "neurons/poisson_source.hpp"
+#include "neurons/pooled_poisson_source.hpp"
+#include "neurons/two_channel_unit.hpp"
 #include "neurons/spike_train_source.hpp"
 #include "neurons/urbanczik_senn_neuron.hpp"
+#include "plasticity/apical_mismatch_rule.hpp"
 #include "plasticity/dendritic_prediction_rule.hpp"
+#include "plasticity/lag_compensated_rule.hpp"
 #include "plasticity/pair_stdp_rule.hpp"
 #include "plasticity/pre_post_derivative_rule.hpp"
 #include "sim/connectivity.hpp"
@@ -205,6 +209,58 @@ std::unique_ptr<Population> build_urbanczik_senn(ConfigTable& t, const std::stri
     return pop;
 }
 
+// `replicas` (default 1): independent copies of the population that share its dense projections'
+// matrices (sim/dense_projection.hpp).
+std::uint32_t read_replicas(ConfigTable& t) {
+    const auto replicas = t.get_int("replicas", 1);
+    if (replicas < 1 || replicas > 1'000'000) t.fail("replicas", "must be in [1, 1000000], got " + std::to_string(replicas));
+    return static_cast<std::uint32_t>(replicas);
+}
+
+std::unique_ptr<Population> build_pooled_poisson_source(ConfigTable& t, const std::string& name, std::int64_t size_i) {
+    if (size_i <= 0) t.fail("size", "required, must be >= 1");
+    const auto size = static_cast<std::size_t>(size_i);
+    const std::uint32_t replicas = read_replicas(t);
+    require_fits_in_memory(t, "replicas", static_cast<double>(size) * replicas, 24.0, "unit replicas");
+    const double rate_max = t.get_double("rate_max_hz", 1000.0);
+    // `rates`: each unit's fraction x in [0, 1] of rate_max_hz, the same in every replica (a
+    // driver may change them per replica during a run).
+    const std::vector<double> x = t.get_double_array("rates", std::vector<double>(size, 0.0));
+    if (x.size() != size) t.fail("rates", "needs one value per unit (" + std::to_string(size) + "), got " + std::to_string(x.size()));
+    for (double v : x)
+        if (!(v >= 0.0 && v <= 1.0)) t.fail("rates", "each must be a fraction of rate_max_hz in [0, 1], got " + std::to_string(v));
+    auto pop = guarded(t, "rate_max_hz", [&] { return std::make_unique<PooledPoissonSource>(name, size, replicas, rate_max); });
+    for (std::uint32_t r = 0; r < replicas; ++r) pop->set_rates(r, 0.0, x);
+    return pop;
+}
+
+std::unique_ptr<Population> build_two_channel_unit(ConfigTable& t, const std::string& name, std::int64_t size_i) {
+    if (size_i <= 0) t.fail("size", "required, must be >= 1");
+    const auto size = static_cast<std::size_t>(size_i);
+    const std::uint32_t replicas = read_replicas(t);
+    // About 16 doubles of state per unit and replica.
+    require_fits_in_memory(t, "replicas", static_cast<double>(size) * replicas, 128.0, "unit replicas");
+    TwoChannelUnitParameters p;
+    p.emission = t.get_choice("emission", "logistic", {"logistic", "linear"}) == "linear"
+                     ? TwoChannelUnitParameters::Emission::linear
+                     : TwoChannelUnitParameters::Emission::logistic;
+    // Every parameter is read, present or not, so `settle keys` lists the defaults (written once,
+    // in TwoChannelUnitParameters).
+    static const toml_value no_overrides = toml::table{};
+    std::optional<ConfigTable> overrides = t.table("params");
+    if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
+    for (const auto& info : TwoChannelUnitParameters::table()) {
+        p.*(info.field) = overrides->get_double(info.name, p.*(info.field));
+        overrides->describe(info.name, info.unit, info.meaning);
+    }
+    overrides->finish();
+    const std::vector<double> bias = t.get_double_array("bias", std::vector<double>(size, 0.0));
+    if (bias.size() != size) t.fail("bias", "needs one value per unit (" + std::to_string(size) + "), got " + std::to_string(bias.size()));
+    auto pop = guarded(t, "params", [&] { return std::make_unique<TwoChannelUnitPopulation>(name, size, replicas, p); });
+    pop->set_bias(bias);
+    return pop;
+}
+
 }  // namespace
 
 std::map<std::string, ModelFactory>& model_registry() {
@@ -212,6 +268,8 @@ std::map<std::string, ModelFactory>& model_registry() {
         {"poisson_source", {"Poisson spike source: constant, sinusoidal or piecewise-constant rates", build_poisson_source}},
         {"spike_train_source", {"explicit spike times, or a frozen Poisson pattern, optionally repeated", build_spike_train_source}},
         {"urbanczik_senn", {"two-compartment Poisson neuron of Urbanczik & Senn (2014), NEST's pp_cond_exp_mc_urbanczik", build_urbanczik_senn}},
+        {"pooled_poisson_source", {"Poisson sources at data-driven rates, per replica, drawn without thinning", build_pooled_poisson_source}},
+        {"two_channel_unit", {"the learning circuit's two-compartment unit with somatic and prediction spike channels", build_two_channel_unit}},
     };
     return registry;
 }
@@ -337,13 +395,58 @@ std::unique_ptr<PlasticityRule> build_pair_stdp(ConfigTable& t, [[maybe_unused]]
     return out;
 }
 
+TwoChannelUnitPopulation& two_channel_target(ConfigTable& t, Network& net, const DenseProjection& projection,
+                                             const char* rule) {
+    auto* unit = dynamic_cast<TwoChannelUnitPopulation*>(&net.population(projection.target_population()));
+    if (!unit) {
+        const Population& target = net.population(projection.target_population());
+        t.fail("rule", std::string(rule) + " needs a two_channel_unit target, '" + target.name() + "' is " + target.model());
+    }
+    return *unit;
+}
+
+// The rule's scale and rate are its target's (decoded slope and maximum rate): written once, in
+// the target's parameters.
+std::unique_ptr<DensePlasticityRule> build_lag_compensated(ConfigTable& t, Network& net, const DenseProjection& projection) {
+    const TwoChannelUnitPopulation& target = two_channel_target(t, net, projection, "lag_compensated");
+    LagCompensatedRule::Parameters p;
+    p.eta_per_ms = require_non_negative(t, "eta_per_ms", t.get_double("eta_per_ms", p.eta_per_ms));
+    p.learn_bias = t.get_bool("learn_bias", p.learn_bias);
+    p.scale = target.parameters().decoded_slope();
+    p.rate_max_hz = target.parameters().rate_max_hz;
+    return std::make_unique<LagCompensatedRule>(p);
+}
+
+std::unique_ptr<DensePlasticityRule> build_apical_mismatch(ConfigTable& t, Network& net, const DenseProjection& projection) {
+    const TwoChannelUnitPopulation& target = two_channel_target(t, net, projection, "apical_mismatch");
+    ApicalMismatchRule::Parameters p;
+    p.eta_per_ms = require_non_negative(t, "eta_per_ms", t.get_double("eta_per_ms", p.eta_per_ms));
+    p.error_scale = t.get_double("error_scale", p.error_scale);
+    p.rate_max_hz = target.parameters().rate_max_hz;
+    const std::string error_name = t.require_string("error_population");
+    const long e = net.find_population(error_name);
+    if (e < 0) t.fail("error_population", "no population named '" + error_name + "'");
+    auto* error = dynamic_cast<TwoChannelUnitPopulation*>(&net.population(static_cast<std::size_t>(e)));
+    if (!error) t.fail("error_population", "'" + error_name + "' is " + net.population(static_cast<std::size_t>(e)).model() +
+                                               ", the error comes from a two_channel_unit's receptor");
+    if (error->units() != target.units())
+        t.fail("error_population", "'" + error_name + "' has " + std::to_string(error->units()) + " units, the target '" +
+                                       target.name() + "' " + std::to_string(target.units()) + ": the error is unit for unit");
+    const int receptor = t.get_choice("error_receptor", "nudge", {"dendrite", "nudge"}) == "nudge"
+                             ? TwoChannelUnitPopulation::nudge
+                             : TwoChannelUnitPopulation::dendrite;
+    return std::make_unique<ApicalMismatchRule>(p, *error, receptor);
+}
+
 }  // namespace
 
 std::map<std::string, RuleFactory>& rule_registry() {
     static std::map<std::string, RuleFactory> registry = {
-        {"dendritic_prediction", {"Urbanczik & Senn (2014) dendritic prediction rule", build_dendritic_prediction}},
-        {"pre_post_derivative", {"STDP as pre x d/dt post (Hinton 2007; Bengio et al. 2015)", build_pre_post_derivative}},
-        {"pair_stdp", {"pair-based STDP, additive or multiplicative", build_pair_stdp}},
+        {"dendritic_prediction", {"Urbanczik & Senn (2014) dendritic prediction rule", build_dendritic_prediction, nullptr}},
+        {"pre_post_derivative", {"STDP as pre x d/dt post (Hinton 2007; Bengio et al. 2015)", build_pre_post_derivative, nullptr}},
+        {"pair_stdp", {"pair-based STDP, additive or multiplicative", build_pair_stdp, nullptr}},
+        {"lag_compensated", {"lag-compensated dendritic prediction rule, spike form (dense projections)", nullptr, build_lag_compensated}},
+        {"apical_mismatch", {"interneurons learn to cancel their layer's nudge (dense projections)", nullptr, build_apical_mismatch}},
     };
     return registry;
 }
@@ -357,9 +460,91 @@ std::unique_ptr<PlasticityRule> read_plasticity(ConfigTable& proj, Population& t
     std::vector<std::string> rules;
     for (const auto& [name, factory] : rule_registry()) rules.push_back(name);
     const std::string rule = t.get_choice("rule", "", rules);
-    std::unique_ptr<PlasticityRule> out = rule_registry().at(rule).build(t, target, receptor);
+    const RuleFactory& factory = rule_registry().at(rule);
+    if (!factory.build) t.fail("rule", rule + " applies to dense projections (kind = \"dense\") only");
+    std::unique_ptr<PlasticityRule> out = factory.build(t, target, receptor);
     t.finish();
     return out;
+}
+
+// [[projection]] kind = "dense" (docs/config.md, "Dense projections"): all to all through one
+// contiguous matrix (target units x source units), replica r of the source reaching replica r of
+// the target; its matrix given (`weights`), drawn (`weight`) or held with another dense
+// projection (`tied_to`, transposed by default: feedback that stays the transpose of a learning
+// forward matrix).
+void read_dense_projection(ConfigTable& t, Network& net, std::size_t src, std::size_t tgt, const std::string& name,
+                           int receptor, std::uint64_t seed) {
+    Population& source = net.population(src);
+    Population& target = net.population(tgt);
+    if (!dynamic_cast<DenseTarget*>(&target))
+        t.fail("target", "population '" + target.name() + "' (" + target.model() +
+                             ") cannot take a dense projection; two_channel_unit can");
+    if (source.replicas() != target.replicas())
+        t.fail("target", "'" + source.name() + "' has " + std::to_string(source.replicas()) + " replicas, '" + target.name() +
+                             "' " + std::to_string(target.replicas()) + ": a dense projection joins replica r to replica r");
+    const std::size_t n_src = source.units(), n_tgt = target.units();
+    std::shared_ptr<DenseMatrix> matrix;
+    bool transposed = false;
+    if (t.has("tied_to")) {
+        const std::string other_name = t.require_string("tied_to");
+        const long o = net.find_dense_projection(other_name);
+        if (o < 0) t.fail("tied_to", "no dense projection named '" + other_name + "' before this one");
+        const DenseProjection& other = net.dense_projection(static_cast<std::size_t>(o));
+        transposed = t.get_bool("transpose", true) ? !other.transposed() : other.transposed();
+        matrix = other.matrix();
+        const std::size_t rows = transposed ? n_src : n_tgt, cols = transposed ? n_tgt : n_src;
+        if (matrix->rows != rows || matrix->cols != cols)
+            t.fail("tied_to", "'" + other_name + "' holds a " + std::to_string(matrix->rows) + " x " + std::to_string(matrix->cols) +
+                                  " matrix; this projection needs " + std::to_string(rows) + " x " + std::to_string(cols) +
+                                  (t.get_bool("transpose", true) ? " (transposed)" : ""));
+    } else {
+        require_fits_in_memory(t, "target", static_cast<double>(n_src) * static_cast<double>(n_tgt), 8.0, "matrix entries");
+        matrix = std::make_shared<DenseMatrix>(n_tgt, n_src);
+        if (t.has("weights")) {
+            const auto rows = read_matrix(t, "weights");
+            if (rows.size() != n_tgt) t.fail("weights", "needs one row per target unit (" + std::to_string(n_tgt) + "), got " + std::to_string(rows.size()));
+            for (std::size_t j = 0; j < n_tgt; ++j) {
+                if (rows[j].size() != n_src)
+                    t.fail("weights", "row " + std::to_string(j) + " has " + std::to_string(rows[j].size()) +
+                                          " values, needs one per source unit (" + std::to_string(n_src) + ")");
+                for (std::size_t m = 0; m < n_src; ++m) (*matrix)(j, m) = rows[j][m];
+            }
+        } else {
+            const ValueInit init = read_value_init(t, "weight", false);
+            ConnectionRule all;
+            all.kind = ConnectionRule::Kind::all_to_all;
+            const std::uint32_t key = stable_key(name);
+            const auto pairs = make_pairs(all, n_src, n_tgt, false, seed, key);
+            std::vector<double> w;
+            try {
+                w = make_values(init, pairs, seed, key, false);
+            } catch (const std::invalid_argument& e) {
+                t.fail("weight", e.what());
+            }
+            for (std::size_t i = 0; i < pairs.size(); ++i) (*matrix)(pairs[i].second, pairs[i].first) = w[i];
+        }
+    }
+    // Per source channel; by default the first channel (a two_channel_unit's somatic one) only.
+    std::vector<double> fallback(source.channels(), 0.0);
+    fallback[0] = 1.0;
+    const std::vector<double> gain = t.get_double_array("channel_gain", fallback);
+    if (gain.size() != source.channels())
+        t.fail("channel_gain", "needs one gain per channel of '" + source.name() + "' (" + std::to_string(source.channels()) + ")");
+    auto projection = std::make_unique<DenseProjection>(name, src, tgt, receptor, std::move(matrix), transposed, gain);
+    const double offset = t.get_double("source_offset", 0.0);
+    if (offset != 0.0) projection->set_source_offset(offset);
+    if (auto table = t.table("plasticity")) {
+        ConfigTable& r = *table;
+        std::vector<std::string> rules;
+        for (const auto& [rule_name, factory] : rule_registry()) rules.push_back(rule_name);
+        const std::string rule = r.get_choice("rule", "", rules);
+        const RuleFactory& factory = rule_registry().at(rule);
+        if (!factory.build_dense) r.fail("rule", rule + " applies to sparse projections only, not kind = \"dense\"");
+        projection->set_rule(factory.build_dense(r, net, *projection));
+        r.finish();
+    }
+    t.finish();
+    net.add_dense_projection(std::move(projection));
 }
 
 // weight = { from_file = "x.h5", projection = "name" }: the weights saved under
@@ -414,9 +599,20 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
     BuiltNetwork built;
     Network& net = *built.network;
 
-    auto sim = root.table("simulation");
-    if (!sim) root.fail("simulation", "required table [simulation] with duration_ms");
-    built.duration_ms = require_positive(*sim, "duration_ms", sim->require_double("duration_ms"));
+    static const toml_value no_simulation = toml::table{};
+    std::optional<ConfigTable> sim = root.table("simulation");
+    if (!sim && !root.has("drive")) root.fail("simulation", "required table [simulation] with duration_ms");
+    if (!sim) sim.emplace(no_simulation, "simulation");
+    // A [drive] ends the run after its presentations (circuit/network_drive.hpp).
+    if (root.has("drive")) {
+        if (sim->has("duration_ms")) sim->fail("duration_ms", "not with [drive]: the run ends after drive.presentations");
+    } else {
+        built.duration_ms = require_positive(*sim, "duration_ms", sim->require_double("duration_ms"));
+    }
+    // Replica sync points, where dense rules apply their replicas' buffered updates (0.5 ms: the
+    // learning circuit's default; without a learning dense projection none are needed).
+    const bool sync_given = sim->has("sync_interval_ms");
+    const double sync_interval = require_positive(*sim, "sync_interval_ms", sim->get_double("sync_interval_ms", 0.5));
     sim->finish();
 
     auto pops = root.tables("population");
@@ -448,6 +644,11 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
         if (receptors.empty()) t.fail("target", "population '" + target.name() + "' (" + target.model() + ") accepts no input");
         const std::string receptor = t.get_choice("receptor", receptors.front(), receptors);
         const int receptor_index = static_cast<int>(std::find(receptors.begin(), receptors.end(), receptor) - receptors.begin());
+        if (net.find_dense_projection(name) >= 0) t.fail("name", "duplicate projection name '" + name + "'");
+        if (t.get_choice("kind", "sparse", {"sparse", "dense"}) == "dense") {
+            read_dense_projection(t, net, src, tgt, name, receptor_index, seed);
+            continue;
+        }
 
         ConnectionRule rule;
         if (auto c = t.table("connect")) {
@@ -521,6 +722,10 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
         }
         net.add_projection(std::move(projection));
     }
+
+    bool dense_rules = false;
+    for (std::size_t i = 0; i < net.dense_projection_count(); ++i) dense_rules |= net.dense_projection(i).rule() != nullptr;
+    if (dense_rules || sync_given) built.sync_interval_ms = sync_interval;
 
     built.recording.spike_populations.assign(net.population_count(), "");
     if (auto rec = root.table("record")) {

@@ -24,6 +24,7 @@ struct BuiltNetwork {
     std::unique_ptr<Network> network = std::make_unique<Network>();
     RecordingPlan recording;
     time_ms duration_ms = 0.0;
+    time_ms sync_interval_ms = 0.0;  // replica sync points (Simulator::set_sync_interval); 0: none
 };
 
 // Reads [simulation], [[population]], [[projection]] and [record] from `root` (which must
@@ -42,7 +43,11 @@ struct ModelFactory {
 struct RuleFactory {
     std::string summary;
     // Reads the rule's keys from a projection's `plasticity` table `t` (its `rule` already read).
+    // A rule has one of the two: `build` for sparse projections, `build_dense` for dense ones
+    // (kind = "dense"; `net` holds every population, for rules that read another one).
     std::function<std::unique_ptr<PlasticityRule>(ConfigTable& t, Population& target, const std::string& receptor)> build;
+    std::function<std::unique_ptr<DensePlasticityRule>(ConfigTable& t, Network& net, const DenseProjection& projection)>
+        build_dense;
 };
 std::map<std::string, ModelFactory>& model_registry();
 std::map<std::string, RuleFactory>& rule_registry();

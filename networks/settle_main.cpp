@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -27,6 +28,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/circuit_run.hpp"
 #include "networks/config_reader.hpp"
 #include "networks/experiment.hpp"
 #include "settle/version.hpp"
@@ -242,6 +245,39 @@ int run_command(const RunOptions& opt, bool validate_only) {
 
 // Every key the config's experiment reads, with its value and the code's default, in reading
 // order (a key read twice is listed once). The defaults come from the readers themselves.
+// Writes a spiking circuit config out longhand: the plain network config (populations, dense
+// projections, rules, [drive]) that runs the same training spikes.
+int expand_command(const RunOptions& opt) {
+    LoadedConfig cfg = load_config(opt);
+    ConfigTable root(cfg.doc, "");
+    read_common(root, cfg);
+    if (cfg.experiment != "circuit") throw ConfigError("experiment", "expand writes out a circuit (experiment = \"circuit\"), not '" + cfg.experiment + "'");
+    const circuit::CircuitConfig c = circuit::parse_circuit_config(root);
+    root.finish();
+    if (c.mode != circuit::Mode::spiking) throw ConfigError("circuit.mode", "expand writes out the spiking circuit: set circuit.mode = \"spiking\"");
+    std::string text;
+    try {
+        text = circuit::circuit_longhand(c, cfg.seed);
+    } catch (const std::invalid_argument& e) {
+        throw ConfigError(c.nudge == circuit::Nudge::lateral ? "circuit.nudge" : "circuit.feedback", e.what());
+    }
+    // The command that wrote it, so that the file can be made again (and checked: a test does).
+    std::string command = "# settle expand " + opt.config_path;
+    for (const std::string& o : opt.overrides) command += " --set " + (o.find_first_of(" []\"") == std::string::npos ? o : "'" + o + "'");
+    if (opt.seed >= 0) command += " --seed " + std::to_string(opt.seed);
+    text = command + "\n" + text;
+    if (opt.out_path.empty()) {
+        std::cout << text;
+        return 0;
+    }
+    check_output_path(opt.out_path, opt.force);
+    std::ofstream out(opt.out_path);
+    out << text;
+    out.close();
+    if (!out) throw FileError(opt.out_path, "cannot write the longhand config");
+    return 0;
+}
+
 int keys_command(const RunOptions& opt) {
     ScopedKeyLog key_log;
     LoadedConfig cfg;
@@ -373,6 +409,15 @@ int main(int argc, char** argv) {
     keys->add_option("--set", keys_opt.overrides, "override a config key: key.path=value (repeatable)");
     keys->add_flag("--json", keys_opt.json, "one JSON array of {key, value, default, set, unit, meaning}");
 
+    RunOptions expand_opt;
+    auto* expand = app.add_subcommand("expand", "write a spiking circuit config out longhand as a plain network config");
+    expand->add_option("config", expand_opt.config_path, "circuit config file (TOML)")->required();
+    expand->add_option("--set", expand_opt.overrides, "override a config key: key.path=value (repeatable)");
+    expand->add_option("--seed", expand_opt.seed, "master seed (overrides the config's `seed`)")
+        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+    expand->add_option("--out,-o", expand_opt.out_path, "write the TOML here (default: standard output)");
+    expand->add_flag("--force", expand_opt.force, "overwrite an existing output file");
+
     std::string info_path;
     auto* info = app.add_subcommand("info", "print a readable summary of a result file");
     info->add_option("file", info_path, "HDF5 file written by settle")->required();
@@ -396,6 +441,7 @@ int main(int argc, char** argv) {
         }
         if (*validate) return run_command(val_opt, true);
         if (*keys) return keys_command(keys_opt);
+        if (*expand) return expand_command(expand_opt);
         if (*info) return info_command(info_path);
         if (*plot) return plot_command(plot->remaining());
     } catch (const InputError& e) {

@@ -31,6 +31,19 @@ inline double minus_product(double a, double b, double c) {
 }
 }  // namespace
 
+const std::vector<ParameterInfo<TwoChannelUnitParameters>>& TwoChannelUnitParameters::table() {
+    using P = TwoChannelUnitParameters;
+    static const std::vector<ParameterInfo<P>> t = {
+        {"tau_ms", "ms", "somatic time constant (the lag-matched prediction's too)", &P::tau_ms},
+        {"synapse_tau_ms", "ms", "low-pass time constant of the dendritic and nudge inputs", &P::synapse_tau_ms},
+        {"k", "1", "dendritic coupling g_D / (g_L + g_D): V* = k (I_d + b)", &P::k},
+        {"rate_max_hz", "Hz", "candidate (maximum) rate of each unit", &P::rate_max_hz},
+        {"lo", "1", "linear emission: the potential at which the rate is 0", &P::lo},
+        {"hi", "1", "linear emission: the potential at which the rate is rate_max_hz", &P::hi},
+    };
+    return t;
+}
+
 TwoChannelUnitPopulation::TwoChannelUnitPopulation(std::string name, std::size_t units, std::uint32_t replicas,
                                                    TwoChannelUnitParameters p, std::uint32_t first_replica)
     : Population(std::move(name), 2 * units * replicas),

@@ -68,6 +68,7 @@
 #include <vector>
 
 #include "sim/dense_projection.hpp"
+#include "sim/parameters.hpp"
 #include "sim/population.hpp"
 #include "sim/random.hpp"
 
@@ -80,6 +81,12 @@ struct TwoChannelUnitParameters {
     double rate_max_hz = 1600.0;   // candidate rate (maximum rate) of each unit, Hz
     enum class Emission { logistic, linear } emission = Emission::logistic;
     double lo = -3.0, hi = 3.0;    // linear emission: the potentials the rate spans
+    // The slope of the decoded signal a = lo + (hi - lo) p for linear emission, 1 for logistic:
+    // the scale c of the rules that learn from this unit's channels.
+    double decoded_slope() const { return emission == Emission::linear ? hi - lo : 1.0; }
+    // The numeric parameters above (emission is a choice): name, unit, meaning; the defaults are
+    // the initialisers above. Configs read them through this table (networks/network_builder.cpp).
+    static const std::vector<ParameterInfo<TwoChannelUnitParameters>>& table();
 };
 
 class TwoChannelUnitPopulation final : public Population, public DenseTarget {

@@ -51,6 +51,8 @@ int positive_int(ConfigTable& t, const std::string& key, std::int64_t fallback) 
     return static_cast<int>(v);
 }
 
+}  // namespace
+
 void read_task(ConfigTable& t, TaskConfig& c) {
     const std::string kind = t.get_choice("kind", "teacher_student", {"teacher_student", "two_moons", "fashion_mnist"});
     c.kind = kind == "two_moons" ? TaskKind::two_moons : kind == "fashion_mnist" ? TaskKind::fashion_mnist : TaskKind::teacher_student;
@@ -78,7 +80,17 @@ void read_task(ConfigTable& t, TaskConfig& c) {
     }
 }
 
-}  // namespace
+void read_schedule(ConfigTable& s, ScheduleConfig& d) {
+    d.duration_min_ms = require_positive(s, "duration_min_ms", s.get_double("duration_min_ms", d.duration_min_ms));
+    d.duration_max_ms = require_positive(s, "duration_max_ms", s.get_double("duration_max_ms", d.duration_max_ms));
+    d.onset_min_ms = require_non_negative(s, "onset_min_ms", s.get_double("onset_min_ms", d.onset_min_ms));
+    d.onset_max_ms = require_non_negative(s, "onset_max_ms", s.get_double("onset_max_ms", d.onset_max_ms));
+    if (d.duration_max_ms < d.duration_min_ms) s.fail("duration_max_ms", "must be >= duration_min_ms");
+    if (d.onset_max_ms < d.onset_min_ms) s.fail("onset_max_ms", "must be >= onset_min_ms");
+    if (d.onset_max_ms > d.duration_min_ms)
+        s.fail("onset_max_ms", "must not exceed duration_min_ms (the teacher must come on in every presentation)");
+    s.finish();
+}
 
 CircuitConfig parse_circuit_config(ConfigTable& root) {
     CircuitConfig c;
@@ -182,18 +194,7 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
     }
     if (ct) t.finish();
 
-    if (auto s = root.table("schedule")) {
-        ScheduleConfig& d = c.schedule;
-        d.duration_min_ms = require_positive(*s, "duration_min_ms", s->get_double("duration_min_ms", d.duration_min_ms));
-        d.duration_max_ms = require_positive(*s, "duration_max_ms", s->get_double("duration_max_ms", d.duration_max_ms));
-        d.onset_min_ms = require_non_negative(*s, "onset_min_ms", s->get_double("onset_min_ms", d.onset_min_ms));
-        d.onset_max_ms = require_non_negative(*s, "onset_max_ms", s->get_double("onset_max_ms", d.onset_max_ms));
-        if (d.duration_max_ms < d.duration_min_ms) s->fail("duration_max_ms", "must be >= duration_min_ms");
-        if (d.onset_max_ms < d.onset_min_ms) s->fail("onset_max_ms", "must be >= onset_min_ms");
-        if (d.onset_max_ms > d.duration_min_ms)
-            s->fail("onset_max_ms", "must not exceed duration_min_ms (the teacher must come on in every presentation)");
-        s->finish();
-    }
+    if (auto s = root.table("schedule")) read_schedule(*s, c.schedule);
 
     if (auto tr = root.table("training")) {
         const std::int64_t p = tr->get_int("presentations", c.presentations);

@@ -161,6 +161,10 @@ struct CircuitConfig {
 // Reads and validates [circuit], [schedule], [task], [training] (each optional); unknown keys and
 // modes not implemented yet are ConfigErrors naming the key.
 CircuitConfig parse_circuit_config(ConfigTable& root);
+// The [task] and [schedule] readers parse_circuit_config uses (a driven plain network uses them
+// too: network_drive.hpp). read_task leaves t.finish() to the caller; read_schedule finishes s.
+void read_task(ConfigTable& t, TaskConfig& c);
+void read_schedule(ConfigTable& s, ScheduleConfig& d);
 
 std::string to_string(Mode);
 std::string to_string(Engine);

@@ -315,4 +315,11 @@ bool run_circuit_experiment(const CircuitConfig& cfg, std::uint64_t seed, Result
     }
 }
 
+std::string circuit_longhand(const CircuitConfig& config, std::uint64_t seed) {
+    CircuitConfig c = config;
+    c.mode = Mode::spiking;
+    c.engine = Engine::event;
+    return EventCircuit(c, seed).longhand_config();
+}
+
 }  // namespace settle::circuit

@@ -47,4 +47,9 @@ bool run_circuit_experiment(const CircuitConfig& config, std::uint64_t seed, Res
                             const std::atomic<bool>* stop, CircuitRecorder* recorder = nullptr,
                             const Dataset* data = nullptr);
 
+// The spiking circuit's training network and drive as a plain network config (TOML text): see
+// EventCircuit::longhand_config. Throws std::invalid_argument for a circuit it cannot write out
+// (the lateral nudge, learned feedback).
+std::string circuit_longhand(const CircuitConfig& config, std::uint64_t seed);
+
 }  // namespace settle::circuit

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 
+#include "networks/circuit/presentation_driver.hpp"
 #include "networks/circuit/presentation_schedule.hpp"
 #include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/spiking_circuit.hpp"
@@ -326,6 +328,92 @@ std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const st
     return net;
 }
 
+namespace {
+
+// A double that reads back as the same double (TOML float syntax: always a '.' or an exponent).
+std::string exact(double v) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    std::string s(buf);
+    if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+    return s;
+}
+
+std::string exact_array(const double* v, std::size_t n, std::ptrdiff_t stride = 1) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < n; ++i) s += (i ? ", " : "") + exact(v[static_cast<std::ptrdiff_t>(i) * stride]);
+    return s + "]";
+}
+
+}  // namespace
+
+std::string EventCircuit::longhand_config() const {
+    if (config_.nudge != Nudge::twin || config_.feedback == Feedback::learned)
+        throw std::invalid_argument("the longhand form covers the twin nudge with random or symmetric feedback");
+    const std::vector<int> n = config_.sizes();
+    const std::size_t L = n.size() - 1;
+    const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
+    const std::string S = std::to_string(config_.streams);
+    std::string t = "# The circuit's training network and drive, written out longhand (settle expand): the same\n"
+                    "# training spikes as the compact [circuit] form.\n";
+    t += "experiment = \"network\"\nseed = " + std::to_string(seed_) + "\n\n[simulation]\nsync_interval_ms = " +
+         exact(config_.sync_interval_ms) + "\n";
+    t += "\n[[population]]\nname = \"input\"\nmodel = \"pooled_poisson_source\"\nsize = " + std::to_string(n[0]) +
+         "\nreplicas = " + S + "\nrate_max_hz = " + exact(config_.input_rate_hz) + "\n";
+    for (std::size_t l = 1; l <= L; ++l) {
+        const TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
+        const std::vector<double>& b = layers_[l - 1]->bias();
+        t += "\n[[population]]\nname = \"" + layer_name("", l) + "\"\nmodel = \"two_channel_unit\"\nsize = " +
+             std::to_string(n[l]) + "\nreplicas = " + S + "\nemission = \"" +
+             (p.emission == TwoChannelUnitParameters::Emission::linear ? "linear" : "logistic") + "\"\nparams = { tau_ms = " +
+             exact(p.tau_ms) + ", synapse_tau_ms = " + exact(p.synapse_tau_ms) + ", k = " + exact(p.k) +
+             ", rate_max_hz = " + exact(p.rate_max_hz) + ", lo = " + exact(p.lo) + ", hi = " + exact(p.hi) + " }\nbias = " +
+             exact_array(b.data(), b.size()) + "\n";
+    }
+    auto matrix_rows = [](const DenseMatrix& m) {
+        std::string s = "[\n";
+        for (std::size_t j = 0; j < m.rows; ++j) s += "  " + exact_array(&m.w[j], m.cols, static_cast<std::ptrdiff_t>(m.rows)) + ",\n";
+        return s + "]";
+    };
+    for (std::size_t l = 1; l <= L; ++l) {
+        const bool out = l == L;
+        const std::string gain = l == 1 ? "[" + exact(1.0 / (r_in * tau_s)) + "]" : "[" + exact(1.0 / (r * tau_s)) + ", 0.0]";
+        t += "\n[[projection]]\nname = \"" + indexed("", "W", l) + "\"\nkind = \"dense\"\nsource = \"" +
+             (l == 1 ? std::string("input") : layer_name("", l - 1)) + "\"\ntarget = \"" + layer_name("", l) +
+             "\"\nreceptor = \"dendrite\"\nchannel_gain = " + gain + "\nweights = " + matrix_rows(*W_[l - 1]) +
+             "\nplasticity = { rule = \"lag_compensated\", eta_per_ms = " + exact(out ? config_.eta_out : config_.eta_hidden) +
+             " }\n";
+    }
+    const bool symmetric = config_.feedback == Feedback::symmetric;
+    for (std::size_t l = 1; l < L; ++l) {
+        const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
+        t += "\n[[projection]]\nname = \"" + indexed("", "B", l) + "\"\nkind = \"dense\"\nsource = \"" +
+             layer_name("", l + 1) + "\"\ntarget = \"" + layer_name("", l) + "\"\nreceptor = \"nudge\"\nchannel_gain = [" +
+             exact(g) + ", " + exact(-g) + "]\n" +
+             (symmetric ? "tied_to = \"" + indexed("", "W", l + 1) + "\"\n" : "weights = " + matrix_rows(*B_[l - 1]) + "\n");
+    }
+    std::string anneal;
+    for (std::size_t l = 1; l <= L; ++l) anneal += std::string(l > 1 ? ", " : "") + "\"" + indexed("", "W", l) + "\"";
+    t += "\n[drive]\ninput = \"input\"\nteacher = \"" + layer_name("", L) + "\"\ng_teacher = " + exact(config_.g_teacher) +
+         "\nanneal = [" + anneal + "]\npresentations = " + std::to_string(config_.presentations) +
+         "\neta_final_fraction = " + exact(config_.eta_final_fraction) + "\n";
+    const TaskConfig& task = config_.task;
+    t += "\n[task]\nkind = \"" + to_string(task.kind) + "\"\nn_train = " + std::to_string(task.n_train) +
+         "\nn_test = " + std::to_string(task.n_test) + "\n";
+    if (task.kind == TaskKind::fashion_mnist)
+        t += "data_dir = \"" + task.data_dir + "\"\ndownsample = " + std::to_string(task.downsample) + "\n";
+    else if (task.kind == TaskKind::two_moons)
+        t += "n_in = " + std::to_string(task.n_in) + "\nnoise = " + exact(task.noise) + "\n";
+    else
+        t += "n_in = " + std::to_string(task.n_in) + "\nn_teacher_hidden = " + std::to_string(task.n_teacher_hidden) +
+             "\nn_out = " + std::to_string(task.n_out) + "\nteacher_gain = " + exact(task.teacher_gain) + "\n";
+    const ScheduleConfig& sc = config_.schedule;
+    t += "\n[schedule]\nduration_min_ms = " + exact(sc.duration_min_ms) + "\nduration_max_ms = " + exact(sc.duration_max_ms) +
+         "\nonset_min_ms = " + exact(sc.onset_min_ms) + "\nonset_max_ms = " + exact(sc.onset_max_ms) + "\n";
+    t += "\n[record]\nspikes = \"all\"\n";
+    return t;
+}
+
 Eigen::MatrixXd EventCircuit::test_outputs(const Eigen::MatrixXd& x) const {
     // Blocks of inputs, one replica each; streams keyed by the global input index, so the
     // blocking does not change a spike. Frozen and without a teacher the channels agree, so only
@@ -487,30 +575,19 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
 EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
                                         const std::function<bool(std::int64_t)>& checkpoint, RunObserver* observer) {
     const CircuitConfig& cfg = config_;
-    const int S = cfg.streams;
-    const auto n_samples = static_cast<std::size_t>(data.x_train.cols());
-    TwoChannelUnitPopulation& output = *layers_.back();
-    std::vector<PresentationSchedule> schedules;
-    std::vector<Presentation> current;
-    std::vector<bool> teacher_on(static_cast<std::size_t>(S), false);
-    for (int s = 0; s < S; ++s) {
-        schedules.emplace_back(cfg.schedule, n_samples, seed, static_cast<std::uint32_t>(s));
-        current.push_back(schedules.back().next());
-        input_->set_rates(static_cast<std::uint32_t>(s), 0.0,
-                          column(data.x_train, static_cast<Eigen::Index>(current.back().sample)));
-    }
-    const std::int64_t every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
-    const double log_final = std::log(cfg.eta_final_fraction);
-    std::int64_t done = 0;
-    auto anneal = [&] {
-        if (presentations > 0)
-            set_eta_scale(std::exp(log_final * static_cast<double>(done) / static_cast<double>(presentations)));
-    };
-    anneal();
+    const auto S = static_cast<std::uint32_t>(cfg.streams);
     Simulator& sim = *sim_;
     // Recording: the last window_presentations presentations (config().record).
     RunObserver* to = observer ? observer : record_observer_;
-    record_start_ms_ = to ? window_start(schedules, current, presentations - cfg.record.window_presentations) : never;
+    if (to) {
+        std::vector<PresentationSchedule> schedules =
+            presentation_schedules(cfg.schedule, static_cast<std::size_t>(data.x_train.cols()), seed, S);
+        std::vector<Presentation> first;
+        for (PresentationSchedule& schedule : schedules) first.push_back(schedule.next());
+        record_start_ms_ = window_start(schedules, first, presentations - cfg.record.window_presentations);
+    } else {
+        record_start_ms_ = never;
+    }
     teacher_onsets_.clear();
     if (to) {
         for (const std::string& name : cfg.record.spikes) sim.record_spikes(static_cast<std::size_t>(net_->find_population(name)));
@@ -530,59 +607,29 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
         }
     }
     Forward forward(to, record_start_ms_);
-    sim.start(0.0);
-    for (int s = 0; s < S; ++s)
-        output.set_teacher(static_cast<std::uint32_t>(s), 0.0, 0.0,
-                           column(data.y_train, static_cast<Eigen::Index>(current[static_cast<std::size_t>(s)].sample)));
-    auto totals = [&] {
-        State st;
-        const RunStats& rs = sim.stats();
-        st.t = sim.now();
-        st.input_spikes = static_cast<double>(rs.spikes[0]);
-        for (std::size_t l = 1; l < rs.spikes.size(); ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
-        st.synaptic_events = static_cast<double>(rs.synaptic_events);
-        for (const LagCompensatedRule* r : rules_) st.weight_updates += r->updates();
-        return st;
-    };
-    while (done < presentations) {
-        // The next schedule event: the earliest over replicas (ties: the lower replica first).
-        std::size_t s = 0;
-        double t_next = never;
-        for (std::size_t q = 0; q < current.size(); ++q) {
-            const double tq = teacher_on[q] ? current[q].end_ms : current[q].teacher_ms;
-            if (tq < t_next) {
-                t_next = tq;
-                s = q;
-            }
-        }
-        sim.advance(t_next, forward, stop_.get());
-        stop_.check();
-        const auto rs = static_cast<std::uint32_t>(s);
-        sim.rebase(rs);
-        Presentation& p = current[s];
-        if (!teacher_on[s]) {
-            if (s == 0 && t_next >= record_start_ms_) teacher_onsets_.push_back(t_next);
-            output.set_teacher(rs, t_next, cfg.g_teacher, column(data.y_train, static_cast<Eigen::Index>(p.sample)));
-            teacher_on[s] = true;
-            continue;
-        }
-        ++done;
-        const bool last = done >= presentations;
-        // The final checkpoint (its test pass is the final evaluation) sees every buffered update.
-        if (last) sim.finish();
-        if (done % every == 0 || last)
-            if (!checkpoint(done)) break;
-        if (last) break;
-        anneal();
-        p = schedules[s].next();
-        input_->set_rates(rs, t_next, column(data.x_train, static_cast<Eigen::Index>(p.sample)));
-        sim.reschedule(0, s);
-        output.set_teacher(rs, t_next, 0.0, column(data.y_train, static_cast<Eigen::Index>(p.sample)));
-        teacher_on[s] = false;
-    }
-    if (presentations == 0) checkpoint(0);
-    sim.finish();
-    return totals();
+    DriveTargets targets;
+    targets.input_population = 0;
+    targets.input = input_;
+    targets.teacher = layers_.back();
+    targets.g_teacher = cfg.g_teacher;
+    targets.annealed = rules_;
+    DriveOptions options;
+    options.schedule = cfg.schedule;
+    options.presentations = presentations;
+    options.checkpoint_every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
+    options.eta_final_fraction = cfg.eta_final_fraction;
+    options.seed = seed;
+    drive_presentations(sim, targets, data, options, forward, stop_.get(), checkpoint, [&](std::uint32_t s, double t) {
+        if (s == 0 && t >= record_start_ms_) teacher_onsets_.push_back(t);
+    });
+    State st;
+    const RunStats& rs = sim.stats();
+    st.t = sim.now();
+    st.input_spikes = static_cast<double>(rs.spikes[0]);
+    for (std::size_t l = 1; l < rs.spikes.size(); ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
+    st.synaptic_events = static_cast<double>(rs.synaptic_events);
+    for (const LagCompensatedRule* r : rules_) st.weight_updates += r->updates();
+    return st;
 }
 
 }  // namespace settle::circuit

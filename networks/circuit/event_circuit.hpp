@@ -127,6 +127,12 @@ public:
     double record_start_ms() const { return record_start_ms_; }
     const std::vector<double>& recorded_teacher_onsets() const { return teacher_onsets_; }
 
+    // The training network and its drive written out longhand as a plain network config
+    // ([[population]], [[projection]] kind = "dense", rules, [drive], [task], [schedule]; every
+    // number to 17 significant digits, so it reads back bit for bit): running it gives the same
+    // training spikes as this circuit's train() (a test checks it). The twin nudge only.
+    std::string longhand_config() const;
+
     // Test pass (frozen, no teacher): decoded output potentials, one column per input.
     Eigen::MatrixXd test_outputs(const Eigen::MatrixXd& x) const;
 

@@ -218,15 +218,73 @@ def rule_tables():
     return tables
 
 
+# The dense rules sit on a dense projection between two two_channel_unit populations.
+DENSE_RULE_NETWORK = """
+[simulation]
+duration_ms = 10.0
+[[population]]
+name = "pre"
+model = "two_channel_unit"
+size = 2
+[[population]]
+name = "post"
+model = "two_channel_unit"
+size = 2
+[[projection]]
+kind = "dense"
+source = "pre"
+target = "post"
+weight = 0.0
+plasticity = {{ rule = "{rule}"{extra} }}
+"""
+DENSE_RULES = {"lag_compensated": "", "apical_mismatch": ', error_population = "pre"'}
+
+
 def test_every_rule_default_is_the_codes(settle, tmp_path):
     tables = rule_tables()
-    assert set(tables) == {"dendritic_prediction", "pre_post_derivative", "pair_stdp"}
+    assert set(tables) == {"dendritic_prediction", "pre_post_derivative", "pair_stdp"} | set(DENSE_RULES)
     for rule, rows in tables.items():
-        records = keys_of(settle, tmp_path, RULE_NETWORK.format(rule=rule), [])
+        config = (DENSE_RULE_NETWORK.format(rule=rule, extra=DENSE_RULES[rule]) if rule in DENSE_RULES
+                  else RULE_NETWORK.format(rule=rule))
+        records = keys_of(settle, tmp_path, config, [])
         prefix = "projection.pre->post.plasticity."
         code_keys = {k[len(prefix):]: r for k, r in records.items() if k.startswith(prefix) and k != prefix + "rule"}
         assert {key for key, _, _ in rows} == set(code_keys), f"{rule}: docs and code list different keys"
         for key, text, line in rows:
             code = code_keys[key]["default"]
+            if text in NOT_A_VALUE and code == "":
+                continue  # required: no default on either side
             assert same(parse_value(text), code_value(code)), (
                 f"docs/config.md:{line}: {rule}.{key}: docs say {text}, code says {code}")
+
+
+TWO_CHANNEL_NETWORK = """
+[simulation]
+duration_ms = 10.0
+[[population]]
+name = "n"
+model = "two_channel_unit"
+size = 1
+"""
+
+
+def test_two_channel_unit_parameter_table_matches_the_code(settle, tmp_path):
+    records = keys_of(settle, tmp_path, TWO_CHANNEL_NETWORK, [])
+    lines = DOC.read_text().splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith('### `model = "two_channel_unit"`'))
+    header = next(i for i in range(start, len(lines)) if lines[i].startswith("| parameter | unit | default | meaning |"))
+    checked = 0
+    for number, line in enumerate(lines[header + 2:], header + 3):
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        names = re.findall(r"`([A-Za-z_]+)`", cells[0])
+        defaults = [d.strip() for d in cells[2].split(",")] if len(names) > 1 else [cells[2]]
+        for name, default in zip(names, defaults):
+            record = records[f"population.n.params.{name}"]
+            assert same(parse_value(default), code_value(record["value"])), (
+                f"docs/config.md:{number}: {name}: docs say {default}, code says {record['value']}")
+            assert cells[1] == record["unit"], f"docs/config.md:{number}: {name}: unit {cells[1]} against {record['unit']}"
+            checked += 1
+    params = [k for k in records if k.startswith("population.n.params.")]
+    assert checked == len(params), f"{len(params)} parameters in the code, {checked} in the docs' table"
