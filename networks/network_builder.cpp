@@ -290,8 +290,29 @@ std::unique_ptr<Population> read_population(ConfigTable& t) {
     // Every model keeps some state per node; 64 bytes is below all of them.
     if (size_i > 0) require_fits_in_memory(t, "size", static_cast<double>(size_i), 64.0, "nodes");
     std::unique_ptr<Population> pop = model_registry().at(model).build(t, name, size_i);
-    t.finish();
-    return pop;
+    return pop;  // the caller finishes t (it reads the keys that refer to other populations)
+}
+
+// couple_soma_to = { population = "...", g = ... } of a two_channel_unit: its teacher is a
+// permanent conductance g toward U of an earlier two_channel_unit, unit for unit (the learning
+// circuit's learned-feedback units; two_channel_unit.hpp, "Soma coupling").
+void read_soma_coupling(ConfigTable& t, Network& net, Population& pop) {
+    auto table = t.table("couple_soma_to");
+    if (!table) return;
+    ConfigTable& c = *table;
+    auto* follower = dynamic_cast<TwoChannelUnitPopulation*>(&pop);
+    if (!follower) t.fail("couple_soma_to", "only a two_channel_unit couples its soma, '" + pop.name() + "' is " + pop.model());
+    const std::string source_name = c.require_string("population");
+    const long s = net.find_population(source_name);
+    if (s < 0) c.fail("population", "no earlier population named '" + source_name + "'");
+    auto* source = dynamic_cast<TwoChannelUnitPopulation*>(&net.population(static_cast<std::size_t>(s)));
+    if (!source) c.fail("population", "'" + source_name + "' is " + net.population(static_cast<std::size_t>(s)).model() + ", not a two_channel_unit");
+    const double g = c.require_double("g");
+    c.finish();
+    guarded(c, "g", [&] {
+        follower->couple_soma_to(*source, g);
+        return 0;
+    });
 }
 
 ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
@@ -620,6 +641,8 @@ BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
     for (auto& p : pops) {
         auto pop = read_population(p);
         if (net.find_population(pop->name()) >= 0) p.fail("name", "duplicate population name '" + pop->name() + "'");
+        read_soma_coupling(p, net, *pop);
+        p.finish();
         net.add_population(std::move(pop));
     }
     std::vector<std::string> pop_names;

@@ -255,12 +255,7 @@ int expand_command(const RunOptions& opt) {
     const circuit::CircuitConfig c = circuit::parse_circuit_config(root);
     root.finish();
     if (c.mode != circuit::Mode::spiking) throw ConfigError("circuit.mode", "expand writes out the spiking circuit: set circuit.mode = \"spiking\"");
-    std::string text;
-    try {
-        text = circuit::circuit_longhand(c, cfg.seed);
-    } catch (const std::invalid_argument& e) {
-        throw ConfigError(c.nudge == circuit::Nudge::lateral ? "circuit.nudge" : "circuit.feedback", e.what());
-    }
+    std::string text = circuit::circuit_longhand(c, cfg.seed);
     // The command that wrote it, so that the file can be made again (and checked: a test does).
     std::string command = "# settle expand " + opt.config_path;
     for (const std::string& o : opt.overrides) command += " --set " + (o.find_first_of(" []\"") == std::string::npos ? o : "'" + o + "'");

@@ -48,8 +48,7 @@ bool run_circuit_experiment(const CircuitConfig& config, std::uint64_t seed, Res
                             const Dataset* data = nullptr);
 
 // The spiking circuit's training network and drive as a plain network config (TOML text): see
-// EventCircuit::longhand_config. Throws std::invalid_argument for a circuit it cannot write out
-// (the lateral nudge, learned feedback).
+// EventCircuit::longhand_config.
 std::string circuit_longhand(const CircuitConfig& config, std::uint64_t seed);
 
 }  // namespace settle::circuit

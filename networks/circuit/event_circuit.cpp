@@ -348,53 +348,104 @@ std::string exact_array(const double* v, std::size_t n, std::ptrdiff_t stride = 
 }  // namespace
 
 std::string EventCircuit::longhand_config() const {
-    if (config_.nudge != Nudge::twin || config_.feedback == Feedback::learned)
-        throw std::invalid_argument("the longhand form covers the twin nudge with random or symmetric feedback");
+    // The same populations and dense projections, in the same order, as the constructor builds
+    // (circuit_network, then the rules and add_learned_feedback): the order of projections is
+    // the order of their deliveries at one instant, so it is part of what makes the spikes equal.
     const std::vector<int> n = config_.sizes();
     const std::size_t L = n.size() - 1;
     const double tau_s = config_.synapse_tau_ms, r_in = config_.input_rate_hz * 1e-3, r = config_.rate_max_hz * 1e-3;
     const std::string S = std::to_string(config_.streams);
+    const bool symmetric = config_.feedback == Feedback::symmetric;
     std::string t = "# The circuit's training network and drive, written out longhand (settle expand): the same\n"
                     "# training spikes as the compact [circuit] form.\n";
     t += "experiment = \"network\"\nseed = " + std::to_string(seed_) + "\n\n[simulation]\nsync_interval_ms = " +
          exact(config_.sync_interval_ms) + "\n";
-    t += "\n[[population]]\nname = \"input\"\nmodel = \"pooled_poisson_source\"\nsize = " + std::to_string(n[0]) +
-         "\nreplicas = " + S + "\nrate_max_hz = " + exact(config_.input_rate_hz) + "\n";
-    for (std::size_t l = 1; l <= L; ++l) {
-        const TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
-        const std::vector<double>& b = layers_[l - 1]->bias();
-        t += "\n[[population]]\nname = \"" + layer_name("", l) + "\"\nmodel = \"two_channel_unit\"\nsize = " +
-             std::to_string(n[l]) + "\nreplicas = " + S + "\nemission = \"" +
-             (p.emission == TwoChannelUnitParameters::Emission::linear ? "linear" : "logistic") + "\"\nparams = { tau_ms = " +
-             exact(p.tau_ms) + ", synapse_tau_ms = " + exact(p.synapse_tau_ms) + ", k = " + exact(p.k) +
-             ", rate_max_hz = " + exact(p.rate_max_hz) + ", lo = " + exact(p.lo) + ", hi = " + exact(p.hi) + " }\nbias = " +
-             exact_array(b.data(), b.size()) + "\n";
-    }
+    auto quoted = [](const std::string& x) { return "\"" + x + "\""; };
+    auto unit_population = [&](const std::string& name, int units, const TwoChannelUnitParameters& p,
+                               const std::vector<double>& bias, const std::string& extra) {
+        return "\n[[population]]\nname = " + quoted(name) + "\nmodel = \"two_channel_unit\"\nsize = " + std::to_string(units) +
+               "\nreplicas = " + S + "\nemission = \"" +
+               (p.emission == TwoChannelUnitParameters::Emission::linear ? "linear" : "logistic") + "\"\nparams = { tau_ms = " +
+               exact(p.tau_ms) + ", synapse_tau_ms = " + exact(p.synapse_tau_ms) + ", k = " + exact(p.k) +
+               ", rate_max_hz = " + exact(p.rate_max_hz) + ", lo = " + exact(p.lo) + ", hi = " + exact(p.hi) + " }\nbias = " +
+               exact_array(bias.data(), bias.size()) + "\n" + extra;
+    };
     auto matrix_rows = [](const DenseMatrix& m) {
         std::string s = "[\n";
         for (std::size_t j = 0; j < m.rows; ++j) s += "  " + exact_array(&m.w[j], m.cols, static_cast<std::ptrdiff_t>(m.rows)) + ",\n";
         return s + "]";
     };
+    // One dense projection: `matrix` is "weights = ..." or "tied_to = ..." (with its transpose key).
+    auto projection = [&](const std::string& name, const std::string& source, const std::string& target, const char* receptor,
+                          const std::vector<double>& gain, const std::string& matrix, double offset, const std::string& rule) {
+        return "\n[[projection]]\nname = " + quoted(name) + "\nkind = \"dense\"\nsource = " + quoted(source) +
+               "\ntarget = " + quoted(target) + "\nreceptor = \"" + receptor + "\"\nchannel_gain = " +
+               exact_array(gain.data(), gain.size()) + "\n" + matrix + "\n" +
+               (offset != 0.0 ? "source_offset = " + exact(offset) + "\n" : "") +
+               (rule.empty() ? "" : "plasticity = { " + rule + " }\n");
+    };
+    const std::string input = "input", layer_L = layer_name("", L);
+
+    t += "\n[[population]]\nname = \"input\"\nmodel = \"pooled_poisson_source\"\nsize = " + std::to_string(n[0]) +
+         "\nreplicas = " + S + "\nrate_max_hz = " + exact(config_.input_rate_hz) + "\n";
+    for (std::size_t l = 1; l <= L; ++l)
+        t += unit_population(layer_name("", l), n[l], unit_parameters(static_cast<int>(l)), layers_[l - 1]->bias(), "");
     for (std::size_t l = 1; l <= L; ++l) {
         const bool out = l == L;
-        const std::string gain = l == 1 ? "[" + exact(1.0 / (r_in * tau_s)) + "]" : "[" + exact(1.0 / (r * tau_s)) + ", 0.0]";
-        t += "\n[[projection]]\nname = \"" + indexed("", "W", l) + "\"\nkind = \"dense\"\nsource = \"" +
-             (l == 1 ? std::string("input") : layer_name("", l - 1)) + "\"\ntarget = \"" + layer_name("", l) +
-             "\"\nreceptor = \"dendrite\"\nchannel_gain = " + gain + "\nweights = " + matrix_rows(*W_[l - 1]) +
-             "\nplasticity = { rule = \"lag_compensated\", eta_per_ms = " + exact(out ? config_.eta_out : config_.eta_hidden) +
-             " }\n";
+        const std::vector<double> gain = l == 1 ? std::vector<double>{1.0 / (r_in * tau_s)} : std::vector<double>{1.0 / (r * tau_s), 0.0};
+        t += projection(indexed("", "W", l), l == 1 ? input : layer_name("", l - 1), layer_name("", l), "dendrite", gain,
+                        "weights = " + matrix_rows(*W_[l - 1]), 0.0,
+                        "rule = \"lag_compensated\", eta_per_ms = " + exact(out ? config_.eta_out : config_.eta_hidden));
     }
-    const bool symmetric = config_.feedback == Feedback::symmetric;
-    for (std::size_t l = 1; l < L; ++l) {
-        const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
-        t += "\n[[projection]]\nname = \"" + indexed("", "B", l) + "\"\nkind = \"dense\"\nsource = \"" +
-             layer_name("", l + 1) + "\"\ntarget = \"" + layer_name("", l) + "\"\nreceptor = \"nudge\"\nchannel_gain = [" +
-             exact(g) + ", " + exact(-g) + "]\n" +
-             (symmetric ? "tied_to = \"" + indexed("", "W", l + 1) + "\"\n" : "weights = " + matrix_rows(*B_[l - 1]) + "\n");
+    auto feedback_matrix_of = [&](std::size_t l) {
+        return symmetric ? "tied_to = " + quoted(indexed("", "W", l + 1)) : "weights = " + matrix_rows(*B_[l - 1]);
+    };
+    if (config_.nudge == Nudge::twin) {
+        for (std::size_t l = 1; l < L; ++l) {
+            const double g = config_.lambda * config_.k() * decode_slope(static_cast<int>(l + 1)) / (r * tau_s);
+            t += projection(indexed("", "B", l), layer_name("", l + 1), layer_name("", l), "nudge", {g, -g}, feedback_matrix_of(l), 0.0, "");
+        }
+    } else {
+        const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
+        for (std::size_t l = 1; l < L; ++l) {
+            TwoChannelUnitParameters ip = unit_parameters(static_cast<int>(l));
+            ip.emission = TwoChannelUnitParameters::Emission::linear;
+            ip.lo = lo_I;
+            ip.hi = config_.interneuron_hi;
+            const std::string I = indexed("", "interneuron", l);
+            t += unit_population(I, n[l], ip, interneurons_[l - 1]->bias(), "");
+            const double slope = decode_slope(static_cast<int>(l + 1));
+            t += projection(indexed("", "B", l), layer_name("", l + 1), layer_name("", l), "nudge",
+                            {lambda * config_.k() * slope / (r * tau_s), 0.0}, feedback_matrix_of(l),
+                            l + 1 == L ? lambda * config_.k() * config_.output_lo : 0.0, "");
+            t += projection(indexed("", "P", l), layer_name("", l), I, "dendrite", {1.0 / (r * tau_s), 0.0},
+                            "weights = " + matrix_rows(*P_[l - 1]), 0.0,
+                            "rule = \"apical_mismatch\", eta_per_ms = " + exact(config_.eta_interneuron) + ", error_population = " +
+                                quoted(layer_name("", l)) + ", error_scale = " + exact(1.0 / lambda));
+            t += projection(indexed("", "I", l), I, layer_name("", l), "nudge", {-lambda * span_I / (r * tau_s), 0.0},
+                            "weights = " + matrix_rows(*one_to_one_[l - 1]), -lambda * lo_I, "");
+        }
     }
+    if (config_.feedback == Feedback::learned)
+        for (std::size_t l = 1; l < L; ++l) {
+            TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
+            p.emission = TwoChannelUnitParameters::Emission::linear;
+            p.lo = config_.feedback_lo;
+            p.hi = config_.feedback_hi;
+            const std::string F = indexed("", "feedback", l);
+            t += unit_population(F, n[l], p, std::vector<double>(static_cast<std::size_t>(n[l]), 0.0),
+                                 "couple_soma_to = { population = " + quoted(layer_name("", l)) + ", g = " +
+                                     exact(config_.g_feedback) + " }\n");
+            // Q<l> holds the matrix the nudge projection B<l> carries (a tie, not a copy).
+            t += projection(indexed("", "Q", l), layer_name("", l + 1), F, "dendrite",
+                            {decode_slope(static_cast<int>(l + 1)) / (r * tau_s), 0.0},
+                            "tied_to = " + quoted(indexed("", "B", l)) + "\ntranspose = false",
+                            l + 1 == L ? config_.output_lo : 0.0,
+                            "rule = \"lag_compensated\", eta_per_ms = " + exact(config_.eta_feedback));
+        }
     std::string anneal;
-    for (std::size_t l = 1; l <= L; ++l) anneal += std::string(l > 1 ? ", " : "") + "\"" + indexed("", "W", l) + "\"";
-    t += "\n[drive]\ninput = \"input\"\nteacher = \"" + layer_name("", L) + "\"\ng_teacher = " + exact(config_.g_teacher) +
+    for (std::size_t l = 1; l <= L; ++l) anneal += std::string(l > 1 ? ", " : "") + quoted(indexed("", "W", l));
+    t += "\n[drive]\ninput = \"input\"\nteacher = " + quoted(layer_L) + "\ng_teacher = " + exact(config_.g_teacher) +
          "\nanneal = [" + anneal + "]\npresentations = " + std::to_string(config_.presentations) +
          "\neta_final_fraction = " + exact(config_.eta_final_fraction) + "\n";
     const TaskConfig& task = config_.task;

@@ -130,7 +130,7 @@ public:
     // The training network and its drive written out longhand as a plain network config
     // ([[population]], [[projection]] kind = "dense", rules, [drive], [task], [schedule]; every
     // number to 17 significant digits, so it reads back bit for bit): running it gives the same
-    // training spikes as this circuit's train() (a test checks it). The twin nudge only.
+    // training spikes as this circuit's train() (a test checks it), for every feedback and nudge.
     std::string longhand_config() const;
 
     // Test pass (frozen, no teacher): decoded output potentials, one column per input.

@@ -125,6 +125,9 @@ def test_same_seed_same_spikes_other_seed_others(settle, tmp_path):
     (("size = 4\nreplicas = 2", "size = 4\nreplicas = 3"), "target", "replicas"),
     # a rate fraction outside [0, 1]
     (("rates = [0.9, 0.1, 0.5]", "rates = [0.9, 1.5, 0.5]"), "rates", "[0, 1]"),
+    # soma coupling to a population defined later (or to one of another size)
+    (("bias = [0.1, -0.2, 0.0, 0.3]", 'bias = [0.1, -0.2, 0.0, 0.3]\ncouple_soma_to = { population = "output", g = 0.3 }'),
+     "population", "no earlier population"),
     # a channel gain per source channel
     (("channel_gain = [0.05, 0.0]", "channel_gain = [0.05]"), "channel_gain", "one gain per channel"),
 ])
