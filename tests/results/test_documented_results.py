@@ -99,8 +99,8 @@ def rate_moons(sets, accuracy, output_only):
 def rate_task1_twin_equals_static():
     m = run(TS)
     # "the settled circuit equals the static network with its weights (max |output difference|
-    # 0.002 after 50 ms of settling)"
-    assert m["circuit_static_max_abs_difference"] <= 0.002
+    # 0.0024 after 50 ms of settling)": no larger than the documented value, rounded up.
+    assert m["circuit_static_max_abs_difference"] <= 0.0025
 
 
 def rate_task4():
@@ -240,14 +240,18 @@ def derivative_rate_symmetric():
     m = run(DERIVATIVE)
     for tag in ("untrained", "trained"):
         for (g, d), c in derivative_cells(m, tag).items():
-            if d <= 10:  # "0.997-1.000 in both hidden layers for every teacher strength at readouts of 1-10 ms"
-                assert min(c[0], c[2]) >= 0.997 - 0.001, f"{tag}, g {g}, {d} ms: {c[0]:.4f} / {c[2]:.4f}"
+            # "0.997-1.000 in both hidden layers for every teacher strength at readouts of 1-5 ms,
+            # and untrained at 10 ms too" (documented to three digits: 0.0005 of rounding)
+            if d <= 5 or (d <= 10 and tag == "untrained"):
+                assert min(c[0], c[2]) >= 0.997 - 0.0005, f"{tag}, g {g}, {d} ms: {c[0]:.4f} / {c[2]:.4f}"
             for l1 in (4, 6):  # the control's CI straddles 0 in every cell
                 assert abs(c[l1]) <= c[l1 + 1], f"{tag}, g {g}, {d} ms: shuffled {c[l1]:.3f} +- {c[l1 + 1]:.3f}"
     trained = derivative_cells(m, "trained")
-    # "at 20 ms the trained circuit bends away (layer 2: 0.97 at g 0.02, -0.14 at 0.06, -0.91 at 0.2)"
-    for g, documented in ((0.02, 0.97), (0.06, -0.14), (0.2, -0.91)):
-        near(f"trained, g {g}, 20 ms, layer 2", trained[(g, 20.0)][2], documented, 0.01)
+    # "layer 2 at 10 ms: 0.996, 0.997, 0.954 for g 0.02, 0.06, 0.2; at 20 ms: 0.97, -0.14, -0.91"
+    # (deterministic: the tolerance is the documented digits' rounding)
+    for g, at_10, at_20 in ((0.02, 0.996, 0.97), (0.06, 0.997, -0.14), (0.2, 0.954, -0.91)):
+        near(f"trained, g {g}, 10 ms, layer 2", trained[(g, 10.0)][2], at_10, 0.0005)
+        near(f"trained, g {g}, 20 ms, layer 2", trained[(g, 20.0)][2], at_20, 0.005)
 
 
 # Symmetric feedback, 100 inputs x 100 trials, stepped engine (commit 75d9988): (g, delay) ->
