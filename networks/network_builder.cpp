@@ -616,17 +616,19 @@ std::vector<double> load_weights(ConfigTable& proj, const std::string& name,
 
 }  // namespace
 
-BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed) {
+BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed, bool duration_required) {
     BuiltNetwork built;
     Network& net = *built.network;
 
     static const toml_value no_simulation = toml::table{};
     std::optional<ConfigTable> sim = root.table("simulation");
-    if (!sim && !root.has("drive")) root.fail("simulation", "required table [simulation] with duration_ms");
+    if (!sim && !root.has("drive") && duration_required) root.fail("simulation", "required table [simulation] with duration_ms");
     if (!sim) sim.emplace(no_simulation, "simulation");
     // A [drive] ends the run after its presentations (circuit/network_drive.hpp).
     if (root.has("drive")) {
         if (sim->has("duration_ms")) sim->fail("duration_ms", "not with [drive]: the run ends after drive.presentations");
+    } else if (!duration_required) {
+        if (sim->has("duration_ms")) sim->fail("duration_ms", "not here: Simulator.run(duration_ms) says how long");
     } else {
         built.duration_ms = require_positive(*sim, "duration_ms", sim->require_double("duration_ms"));
     }

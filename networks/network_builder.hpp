@@ -29,7 +29,9 @@ struct BuiltNetwork {
 
 // Reads [simulation], [[population]], [[projection]] and [record] from `root` (which must
 // still be finish()ed by the caller, who owns the other top-level keys).
-BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed);
+// duration_required = false: [simulation] duration_ms is neither required nor read (a driver
+// that runs the network in steps of its own, like the Python API's Simulator.run, says how long).
+BuiltNetwork build_network(ConfigTable& root, std::uint64_t seed, bool duration_required = true);
 
 // The registries: a model or rule name in a config -> the function that reads its keys and builds
 // it. A new model or rule is one entry (docs/architecture.md, "Adding a neuron model"); tests may

@@ -1,0 +1,257 @@
+// settle's compiled Python module `settle._settle` (pybind11): the kernel, the registries and the
+// config reader behind the Python layer in python/settle/__init__.py. The Python layer only
+// assembles a config table (the same keys as a TOML config); everything is built and checked
+// here, by the code `settle run` uses, so the two cannot differ in a default or a check.
+//
+// Invariants relied on:
+// - A Simulation owns its network: the Simulator keeps references into it.
+// - The GIL is released only around Simulator::advance, which touches no Python object; the
+//   observer below stores into C++ vectors and the arrays are made after the GIL is back.
+// - A run is advanced in pieces of simulated time (advance(a) then advance(b) processes exactly
+//   the events of advance(b) alone), so checking for Ctrl-C between pieces changes no result.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "networks/config_reader.hpp"
+#include "networks/network_builder.hpp"
+#include "settle/version.hpp"
+#include "sim/error.hpp"
+#include "sim/simulator.hpp"
+
+namespace py = pybind11;
+using namespace settle;
+
+namespace {
+
+// A Python value (dict, list, tuple, bool, int, float, str) as a TOML value.
+toml_value to_toml(const py::handle& v, const std::string& where) {
+    if (py::isinstance<py::bool_>(v)) return toml_value(v.cast<bool>());
+    if (py::isinstance<py::int_>(v)) return toml_value(v.cast<std::int64_t>());
+    if (py::isinstance<py::float_>(v)) return toml_value(v.cast<double>());
+    if (py::isinstance<py::str>(v)) return toml_value(v.cast<std::string>());
+    if (py::isinstance<py::dict>(v)) {
+        toml::table t;
+        for (const auto& [k, x] : v.cast<py::dict>()) {
+            const std::string key = py::str(k);
+            t[key] = to_toml(x, where.empty() ? key : where + "." + key);
+        }
+        return toml_value(std::move(t));
+    }
+    if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+        toml::array a;
+        for (const auto& x : v) a.push_back(to_toml(x, where));
+        return toml_value(std::move(a));
+    }
+    throw ConfigError(where, "cannot use a Python " + std::string(py::str(py::type::of(v).attr("__name__"))) +
+                                 " here (numbers, strings, booleans, lists and dicts)");
+}
+
+// Spikes and report rows kept in memory, per population and per probe.
+class MemoryRecorder final : public RunObserver {
+public:
+    explicit MemoryRecorder(std::size_t populations, std::size_t probes)
+        : spike_times_(populations), spike_nodes_(populations), sample_times_(probes), samples_(probes) {}
+    void on_spike(std::size_t population, node_index node, time_ms t) override {
+        spike_times_[population].push_back(t);
+        spike_nodes_[population].push_back(node);
+    }
+    void on_sample(std::size_t probe, std::uint64_t, time_ms t, const std::vector<double>& row) override {
+        sample_times_[probe].push_back(t);
+        samples_[probe].insert(samples_[probe].end(), row.begin(), row.end());
+    }
+    std::vector<std::vector<double>> spike_times_;
+    std::vector<std::vector<node_index>> spike_nodes_;
+    std::vector<std::vector<double>> sample_times_;
+    std::vector<std::vector<double>> samples_;
+};
+
+template <class T>
+py::array_t<T> to_array(const std::vector<T>& v) {
+    py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+}
+
+class Simulation {
+public:
+    Simulation(const py::dict& config, std::uint64_t seed) : seed_(seed) {
+        doc_ = to_toml(config, "");
+        ConfigTable root(doc_, "");
+        built_ = build_network(root, seed, false);
+        root.finish();
+        Network& net = *built_.network;
+        sim_ = std::make_unique<Simulator>(net, seed);
+        if (built_.sync_interval_ms > 0.0) sim_->set_sync_interval(built_.sync_interval_ms);
+        for (std::size_t p = 0; p < net.population_count(); ++p)
+            if (!built_.recording.spike_populations[p].empty()) sim_->record_spikes(p);
+        for (const auto& probe : built_.recording.probes) sim_->add_probe(probe);
+        recorder_ = std::make_unique<MemoryRecorder>(net.population_count(), built_.recording.probes.size());
+    }
+
+    // Advances by duration_ms, in pieces of about a tenth of a second of wall time, checking for
+    // Ctrl-C between them with the GIL held (KeyboardInterrupt leaves the state at a piece's end,
+    // a valid point to continue from).
+    void run(double duration_ms) {
+        if (!(duration_ms >= 0.0) || !std::isfinite(duration_ms))
+            throw ConfigError("duration_ms", "must be finite and >= 0, got " + std::to_string(duration_ms));
+        if (running_.exchange(true)) throw std::runtime_error("this Simulator is already running (in another thread)");
+        struct Release {
+            std::atomic<bool>& flag;
+            ~Release() { flag = false; }
+        } release{running_};
+        if (!started_) {
+            sim_->start(0.0);
+            started_ = true;
+        }
+        const double target = sim_->now() + duration_ms;
+        double piece = 1.0;  // ms of simulated time, adapted to about 0.1 s of wall time
+        while (sim_->now() < target) {
+            const double until = std::min(target, sim_->now() + piece);
+            const auto t0 = std::chrono::steady_clock::now();
+            {
+                py::gil_scoped_release no_gil;
+                sim_->advance(until, *recorder_);
+            }
+            const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            piece = wall < 0.02 ? piece * 4.0 : wall > 0.2 ? std::max(piece / 2.0, 1e-3) : piece;
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        }
+    }
+
+    double now() const { return started_ ? sim_->now() : 0.0; }
+
+    std::size_t population_index(const std::string& name) const {
+        const long p = built_.network->find_population(name);
+        if (p < 0) throw py::key_error("no population named '" + name + "'");
+        return static_cast<std::size_t>(p);
+    }
+
+    py::tuple spikes(const std::string& population) const {
+        const std::size_t p = population_index(population);
+        if (built_.recording.spike_populations[p].empty())
+            throw py::value_error("the spikes of '" + population + "' are not recorded (Network.record(spikes=...))");
+        return py::make_tuple(to_array(recorder_->spike_times_[p]), to_array<std::uint64_t>(std::vector<std::uint64_t>(
+                                                                       recorder_->spike_nodes_[p].begin(), recorder_->spike_nodes_[p].end())));
+    }
+
+    py::tuple report(const std::string& name) const {
+        for (std::size_t k = 0; k < built_.recording.reports.size(); ++k) {
+            const ReportSpec& spec = built_.recording.reports[k];
+            if (spec.population != name) continue;
+            const std::size_t columns = spec.nodes.size() * spec.element_ids.size();
+            const std::vector<double>& flat = recorder_->samples_[k];
+            py::array_t<double> data({static_cast<py::ssize_t>(recorder_->sample_times_[k].size()), static_cast<py::ssize_t>(columns)});
+            std::copy(flat.begin(), flat.end(), data.mutable_data());
+            return py::make_tuple(to_array(recorder_->sample_times_[k]), data, spec.element_names,
+                                  to_array<std::uint64_t>(std::vector<std::uint64_t>(spec.nodes.begin(), spec.nodes.end())));
+        }
+        throw py::key_error("no report of '" + name + "' (Network.record(reports=...))");
+    }
+
+    Projection& projection(const std::string& name) const {
+        const long p = built_.network->find_projection(name);
+        if (p < 0) throw py::key_error("no sparse projection named '" + name + "'");
+        return built_.network->projection(static_cast<std::size_t>(p));
+    }
+
+    py::array_t<double> weights(const std::string& name) const {
+        Projection& proj = projection(name);
+        if (PlasticityRule* rule = proj.rule())
+            for (std::size_t c = 0; c < proj.size(); ++c) rule->update_connection(c, now());
+        return to_array(proj.weights());
+    }
+
+    void set_weights(const std::string& name, const py::array_t<double, py::array::c_style | py::array::forcecast>& w) {
+        Projection& proj = projection(name);
+        if (w.ndim() != 1 || static_cast<std::size_t>(w.shape(0)) != proj.size())
+            throw ConfigError(name, "needs " + std::to_string(proj.size()) + " weights, one per connection");
+        if (started_ && proj.rule()) throw ConfigError(name, "the weights of a plastic projection are set before the first run");
+        for (py::ssize_t i = 0; i < w.shape(0); ++i)
+            if (!std::isfinite(w.at(i))) throw ConfigError(name, "weight " + std::to_string(i) + " is not finite");
+        std::copy(w.data(), w.data() + w.shape(0), proj.weights().begin());
+    }
+
+    py::tuple connections(const std::string& name) const {
+        const Projection& proj = projection(name);
+        std::vector<std::uint64_t> src(proj.size()), tgt(proj.size());
+        for (std::size_t c = 0; c < proj.size(); ++c) {
+            src[c] = proj.source_of(c);
+            tgt[c] = proj.target_of(c);
+        }
+        return py::make_tuple(to_array(src), to_array(tgt));
+    }
+
+    py::dict stats() const {
+        py::dict d;
+        const RunStats& s = sim_->stats();
+        d["simulated_ms"] = now();
+        d["events"] = s.events;
+        d["synaptic_events"] = s.synaptic_events;
+        py::dict spikes;
+        for (std::size_t p = 0; p < built_.network->population_count(); ++p)
+            spikes[py::str(built_.network->population(p).name())] = p < s.spikes.size() ? s.spikes[p] : 0;
+        d["spikes"] = spikes;
+        return d;
+    }
+
+private:
+    std::uint64_t seed_;
+    toml_value doc_;
+    BuiltNetwork built_;
+    std::unique_ptr<Simulator> sim_;
+    std::unique_ptr<MemoryRecorder> recorder_;
+    bool started_ = false;
+    std::atomic<bool> running_{false};
+};
+
+// A TOML file with `--set`-style overrides, as a Python dict (the CLI's reader and override rules).
+py::object load_toml(const std::string& path, const std::vector<std::string>& overrides) {
+    toml_value doc = read_toml_file(path);
+    for (const auto& o : overrides) apply_override(doc, o);
+    // Through TOML text and Python's tomllib: tables, arrays, strings, numbers and booleans map
+    // one to one.
+    return py::module_::import("tomllib").attr("loads")(toml::format(doc));
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_settle, m) {
+    m.doc() = "settle's kernel (compiled part); use the `settle` package";
+    m.attr("__version__") = std::string(settle::version);
+    m.attr("git_revision") = std::string(settle::git_revision);
+
+    // Errors carry the CLI's one-line message. ConfigError is a ValueError.
+    static py::exception<ConfigError> config_error(m, "ConfigError", PyExc_ValueError);
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const ConfigError& e) {
+            config_error(e.what());
+        } catch (const FileError& e) {
+            PyErr_SetString(PyExc_OSError, e.what());
+        } catch (const InputError& e) {
+            config_error(e.what());
+        } catch (const OutputError& e) {
+            PyErr_SetString(PyExc_OSError, e.what());
+        }
+    });
+
+    py::class_<Simulation>(m, "Simulation")
+        .def(py::init<const py::dict&, std::uint64_t>(), py::arg("config"), py::arg("seed"))
+        .def("run", &Simulation::run, py::arg("duration_ms"))
+        .def_property_readonly("now", &Simulation::now)
+        .def("spikes", &Simulation::spikes, py::arg("population"))
+        .def("report", &Simulation::report, py::arg("population"))
+        .def("weights", &Simulation::weights, py::arg("projection"))
+        .def("set_weights", &Simulation::set_weights, py::arg("projection"), py::arg("weights"))
+        .def("connections", &Simulation::connections, py::arg("projection"))
+        .def("stats", &Simulation::stats);
+    m.def("load_toml", &load_toml, py::arg("path"), py::arg("overrides") = std::vector<std::string>{});
+}

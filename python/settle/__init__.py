@@ -1,0 +1,187 @@
+"""settle from Python: build a network, run it, read its spikes, reports and weights as numpy arrays.
+
+    import settle
+    net = settle.Network(seed=1)
+    net.population("inputs", "poisson_source", 100, rate_hz=10.0)
+    net.population("neurons", "urbanczik_senn", 10)
+    net.projection("inputs", "neurons", weight=100.0, connect={"rule": "fixed_indegree", "indegree": 20})
+    net.record(spikes="all")
+    sim = settle.Simulator(net)
+    sim.run(1000.0)                      # ms; call again to continue
+    times_ms, node_ids = sim.spikes("neurons")
+
+The network is described with the same keys as a TOML config (docs/config.md): a population's
+keyword arguments are the keys of its [[population]] table, a projection's those of its
+[[projection]] table. The compiled part builds and checks it with the code `settle run` uses, so
+defaults, ranges and error messages are the same; bad keys and values raise settle.ConfigError
+(a ValueError) with the CLI's one-line message. Times are in ms, as everywhere in settle.
+"""
+import numbers
+
+from . import _settle
+
+__version__ = _settle.__version__
+git_revision = _settle.git_revision
+ConfigError = _settle.ConfigError
+
+__all__ = ["Network", "Simulator", "ConfigError", "load_config", "__version__"]
+
+
+def _plain(value):
+    """numpy arrays and scalars, tuples and quantities as plain Python lists, floats and ints."""
+    if hasattr(value, "rescale") and hasattr(value, "magnitude"):  # a quantities value: its number as given
+        value = value.magnitude
+    if hasattr(value, "tolist"):  # numpy array or scalar
+        return value.tolist()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool) or isinstance(value, str) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+def _without_none(d):
+    return {k: _plain(v) for k, v in d.items() if v is not None}
+
+
+class Network:
+    """A network description: populations, projections and what to record.
+
+    Nothing is built until a Simulator is made from it, and then it is built exactly as
+    `settle run` builds the same config.
+    """
+
+    def __init__(self, seed=1):
+        if not isinstance(seed, numbers.Integral) or seed < 0:
+            raise ConfigError(f"seed: must be an integer >= 0, got {seed!r}")
+        self.seed = int(seed)
+        self._populations = []
+        self._projections = []
+        self._record = {}
+        self._simulation = {}
+
+    def population(self, name, model, size=None, **keys):
+        """Adds a population: `model` is a registry name (urbanczik_senn, poisson_source, ...);
+        `keys` are the model's config keys (e.g. params={...}, rate_hz=..., replicas=...)."""
+        table = {"name": name, "model": model}
+        if size is not None:
+            table["size"] = size
+        table.update(keys)
+        self._populations.append(_without_none(table))
+        return name
+
+    def projection(self, source, target, weight=None, receptor=None, connect=None, delay=None, plasticity=None,
+                   name=None, **keys):
+        """Adds a projection from population `source` to `target` (config keys: connect, weight,
+        delay_ms, receptor, plasticity, kind = "dense", ...). Returns its name."""
+        table = {"source": source, "target": target, "weight": weight, "receptor": receptor, "connect": connect,
+                 "delay_ms": delay, "plasticity": plasticity, "name": name}
+        table.update(keys)
+        table = _without_none(table)
+        self._projections.append(table)
+        return table.get("name", f"{source}->{target}")
+
+    def record(self, spikes=None, reports=(), weights=()):
+        """What to keep: spikes = "all" or a list of population names; reports = [{population,
+        variables, nodes, dt_ms, start_ms}, ...]; weights = [{projection, connections, dt_ms}, ...]."""
+        if spikes is not None:
+            self._record["spikes"] = _plain(spikes)
+        if reports:
+            self._record.setdefault("report", []).extend(_plain(list(reports)))
+        if weights:
+            self._record.setdefault("weights", []).extend(_plain(list(weights)))
+
+    def simulation(self, **keys):
+        """[simulation] keys other than duration_ms (e.g. sync_interval_ms)."""
+        self._simulation.update(_without_none(keys))
+
+    def config(self):
+        """The network as a config table (the dict of a TOML config without [simulation] duration_ms)."""
+        cfg = {"population": list(self._populations)}
+        if self._projections:
+            cfg["projection"] = list(self._projections)
+        if self._record:
+            cfg["record"] = dict(self._record)
+        if self._simulation:
+            cfg["simulation"] = dict(self._simulation)
+        return cfg
+
+
+class Simulator:
+    """Runs a Network on settle's event-driven kernel.
+
+    run(duration_ms) continues where the last run stopped: run(100) twice gives bitwise the
+    spikes of run(200). The GIL is released while the kernel runs; Ctrl-C raises
+    KeyboardInterrupt and leaves the simulator at a consistent time (`now`), from which run()
+    continues. A Simulator may not run in two threads at once (RuntimeError).
+    """
+
+    def __init__(self, network):
+        if not isinstance(network, Network):
+            raise TypeError("Simulator(network): a settle.Network")
+        self._sim = _settle.Simulation(network.config(), network.seed)
+
+    def run(self, duration_ms):
+        """Advances the simulation by duration_ms (ms, finite, >= 0)."""
+        self._sim.run(float(_plain(duration_ms)))
+        return self
+
+    @property
+    def now(self):
+        """The simulated time reached, ms."""
+        return self._sim.now
+
+    def spikes(self, population):
+        """Recorded spikes of `population` so far: (times in ms as float64, node ids as uint64), in
+        the order they happened."""
+        return self._sim.spikes(population)
+
+    def report(self, population):
+        """A recorded report: (times in ms, data[time, node x variable] as float64, variable names,
+        node ids)."""
+        return self._sim.report(population)
+
+    def weights(self, projection):
+        """The current weights of a sparse projection, one per connection (float64), brought up to date."""
+        return self._sim.weights(projection)
+
+    def set_weights(self, projection, weights):
+        """Sets a sparse projection's weights (one per connection, finite; a plastic one's before the first run)."""
+        self._sim.set_weights(projection, weights)
+
+    def connections(self, projection):
+        """(source node ids, target node ids) of a sparse projection, as uint64 arrays."""
+        return self._sim.connections(projection)
+
+    def stats(self):
+        """Counts so far: simulated_ms, events, synaptic_events, spikes per population."""
+        return self._sim.stats()
+
+
+def load_config(path, overrides=()):
+    """A TOML config with `--set`-style overrides ("key.path=value"), read by settle's own reader,
+    as a Network plus the config's `[simulation] duration_ms` (None when absent): the network
+    `settle run` builds from it."""
+    doc = _settle.load_toml(str(path), [str(o) for o in overrides])
+    experiment = doc.pop("experiment", "network")
+    if experiment != "network":
+        raise ConfigError(f"experiment: load_config builds networks (experiment = \"network\"), not '{experiment}'")
+    net = Network(seed=doc.pop("seed", 1))
+    doc.pop("name", None)
+    doc.pop("output", None)
+    simulation = dict(doc.pop("simulation", {}))
+    duration = simulation.pop("duration_ms", None)
+    net._simulation = simulation
+    net._populations = list(doc.pop("population", []))
+    net._projections = list(doc.pop("projection", []))
+    net._record = dict(doc.pop("record", {}))
+    if doc:
+        key = sorted(doc)[0]
+        raise ConfigError(f"{key}: unknown key")
+    return net, duration

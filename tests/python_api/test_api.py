@@ -1,0 +1,218 @@
+"""The Python API (python/settle) against the CLI and against itself.
+
+Run by ctest (python_api) with PYTHONPATH=<build>/python and SETTLE_BIN set.
+"""
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+
+import h5py
+import numpy as np
+import pytest
+
+import settle
+
+SETTLE = os.environ.get("SETTLE_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "settle"))
+SOURCE = pathlib.Path(__file__).resolve().parents[2]
+
+
+def demo_network(seed=3):
+    net = settle.Network(seed=seed)
+    net.population("inputs", "poisson_source", 200, rate_hz=10.0)
+    net.population("neurons", "urbanczik_senn", 20)
+    net.projection("inputs", "neurons", weight={"dist": "normal", "mean": 300.0, "std": 50.0},
+                   connect={"rule": "fixed_indegree", "indegree": 20}, delay={"dist": "uniform", "low": 0.0, "high": 2.0})
+    net.record(spikes="all", reports=[{"population": "neurons", "variables": ["U", "V_star"], "nodes": [0, 2], "dt_ms": 1.0}])
+    return net
+
+
+def plastic_network():
+    net = settle.Network(seed=5)
+    net.population("inputs", "poisson_source", 50, rate_hz=20.0)
+    net.population("neurons", "urbanczik_senn", 3,
+                   teacher_exc={"kind": "sinusoid", "mean": 20.0, "amplitude": 10.0, "period_ms": 100.0})
+    net.projection("inputs", "neurons", weight={"dist": "normal", "mean": 10.0, "std": 3.0}, receptor="dendrite",
+                   plasticity={"rule": "dendritic_prediction", "eta": 0.5}, name="plastic")
+    net.record(spikes="all", reports=[{"population": "neurons", "dt_ms": 0.5}])
+    return net
+
+
+def cli_spikes(config_text, tmp_path):
+    cfg = tmp_path / "net.toml"
+    cfg.write_text(config_text)
+    out = tmp_path / "net.h5"
+    subprocess.run([SETTLE, "run", cfg, "--out", out, "-q", "--force"], check=True, capture_output=True)
+    with h5py.File(out, "r") as f:
+        return {p: (f[f"spikes/{p}/timestamps"][:], f[f"spikes/{p}/node_ids"][:]) for p in f["spikes"]}
+
+
+def test_python_and_toml_give_the_same_spikes(tmp_path):
+    toml = textwrap.dedent("""
+        seed = 3
+        [simulation]
+        duration_ms = 2000.0
+        [[population]]
+        name = "inputs"
+        model = "poisson_source"
+        size = 200
+        rate_hz = 10.0
+        [[population]]
+        name = "neurons"
+        model = "urbanczik_senn"
+        size = 20
+        [[projection]]
+        source = "inputs"
+        target = "neurons"
+        connect = { rule = "fixed_indegree", indegree = 20 }
+        weight = { dist = "normal", mean = 300.0, std = 50.0 }
+        delay_ms = { dist = "uniform", low = 0.0, high = 2.0 }
+        [record]
+        spikes = "all"
+    """)
+    cli = cli_spikes(toml, tmp_path)
+    sim = settle.Simulator(demo_network())
+    sim.run(2000.0)
+    for p in ("inputs", "neurons"):
+        t, n = sim.spikes(p)
+        assert len(t) > 100
+        assert t.tobytes() == cli[p][0].tobytes() and n.tobytes() == cli[p][1].astype(np.uint64).tobytes(), p
+    # load_config reads the same file into the same network
+    net, duration = settle.load_config(tmp_path / "net.toml")
+    assert duration == 2000.0
+    again = settle.Simulator(net)
+    again.run(duration)
+    assert again.spikes("neurons")[0].tobytes() == cli["neurons"][0].tobytes()
+
+
+def test_continued_runs_equal_one_run_with_plasticity_and_reports():
+    one = settle.Simulator(plastic_network())
+    one.run(200.0)
+    two = settle.Simulator(plastic_network())
+    two.run(100.0)
+    two.run(37.5)
+    two.run(62.5)
+    assert one.now == two.now == 200.0
+    for p in ("inputs", "neurons"):
+        assert one.spikes(p)[0].tobytes() == two.spikes(p)[0].tobytes()
+        assert one.spikes(p)[1].tobytes() == two.spikes(p)[1].tobytes()
+    assert len(one.spikes("neurons")[0]) > 0
+    t1, d1, names, nodes = one.report("neurons")
+    t2, d2, _, _ = two.report("neurons")
+    assert names == ["U", "V_w", "V_star", "phi"]  # every state variable of urbanczik_senn by default
+    assert d1.shape == d2.shape and d1.shape[0] == len(t1) and np.array_equal(d1, d2) and np.array_equal(t1, t2)
+    w1, w2 = one.weights("plastic"), two.weights("plastic")
+    assert w1.dtype == np.float64 and len(w1) == 150
+    assert np.array_equal(w1, w2)
+    src, tgt = one.connections("plastic")
+    assert src.dtype == np.uint64 and len(src) == len(w1)
+
+
+def test_dtypes_and_units():
+    sim = settle.Simulator(demo_network())
+    sim.run(300.0)
+    t, n = sim.spikes("neurons")
+    assert t.dtype == np.float64 and n.dtype == np.uint64
+    assert np.all(np.diff(t) >= 0) and (len(t) == 0 or (t[0] >= 0 and t[-1] <= 300.0))  # ms
+    times, data, names, nodes = sim.report("neurons")
+    assert names == ["U", "V_star"] and list(nodes) == [0, 2]
+    assert data.shape == (len(times), 4) and data.dtype == np.float64
+    assert np.allclose(np.diff(times), 1.0)  # dt_ms = 1
+    assert -90.0 < data.min() and data.max() < 0.0  # mV
+    stats = sim.stats()
+    assert stats["simulated_ms"] == 300.0 and stats["spikes"]["neurons"] == len(t)
+
+
+def test_weights_can_be_read_and_set():
+    net = demo_network()
+    sim = settle.Simulator(net)
+    w = sim.weights("inputs->neurons")
+    sim.set_weights("inputs->neurons", np.zeros_like(w))
+    assert np.all(sim.weights("inputs->neurons") == 0.0)
+    sim.run(500.0)
+    assert len(sim.spikes("neurons")[0]) < 20  # no input reaches them: only spontaneous spikes
+    with pytest.raises(settle.ConfigError, match="needs 400 weights"):
+        sim.set_weights("inputs->neurons", np.zeros(3))
+
+
+@pytest.mark.parametrize("build, exception, message", [
+    (lambda n: n.population("x", "urbanczik_senn", 0), settle.ConfigError, "population.x.size: required, must be >= 1"),
+    (lambda n: n.population("x", "no_such_model", 3), settle.ConfigError, "unknown value 'no_such_model'"),
+    (lambda n: n.population("x", "poisson_source", 3, rate_hz=-1.0), settle.ConfigError, "must be >= 0"),
+    (lambda n: n.population("x", "poisson_source", 3, rate_hz=1.0, colour="red"), settle.ConfigError, "colour"),
+    (lambda n: n.population("x", "poisson_source", 3, rate_hz=float("nan")), settle.ConfigError, "finite"),
+    (lambda n: (n.population("x", "poisson_source", 3, rate_hz=1.0), n.projection("x", "y", weight=1.0)),
+     settle.ConfigError, "no population named 'y'"),
+])
+def test_bad_input_raises_with_the_clis_message(build, exception, message):
+    net = settle.Network()
+    build(net)
+    with pytest.raises(exception) as info:
+        settle.Simulator(net)
+    assert message in str(info.value)
+    assert isinstance(info.value, ValueError) and len(str(info.value).splitlines()) == 1
+
+
+def test_lookups_and_files():
+    sim = settle.Simulator(demo_network())
+    with pytest.raises(KeyError):
+        sim.spikes("nobody")
+    with pytest.raises(KeyError):
+        sim.weights("nothing")
+    with pytest.raises(OSError):
+        settle.load_config("/nonexistent/net.toml")
+    with pytest.raises(settle.ConfigError):
+        sim.run(-1.0)
+
+
+def test_simulators_share_no_state_and_one_runs_in_one_thread_at_a_time():
+    a, b = settle.Simulator(demo_network(seed=1)), settle.Simulator(demo_network(seed=1))
+    a.run(100.0)
+    b.run(100.0)
+    assert a.spikes("neurons")[0].tobytes() == b.spikes("neurons")[0].tobytes()
+    # while one thread runs a long simulation, a second call on it raises
+    long_net = settle.Network(seed=1)
+    long_net.population("inputs", "poisson_source", 2000, rate_hz=50.0)
+    long_net.population("neurons", "urbanczik_senn", 200)
+    long_net.projection("inputs", "neurons", weight=100.0, connect={"rule": "fixed_indegree", "indegree": 100})
+    sim = settle.Simulator(long_net)
+    worker = threading.Thread(target=sim.run, args=(20000.0,))
+    worker.start()
+    errors = []
+    for _ in range(200):
+        try:
+            sim.run(1.0)
+        except RuntimeError as e:
+            errors.append(str(e))
+            break
+        threading.Event().wait(0.01)
+    worker.join()
+    assert errors and "already running" in errors[0]
+
+
+def test_ctrl_c_raises_keyboard_interrupt_and_keeps_a_consistent_state(tmp_path):
+    script = tmp_path / "interrupt.py"
+    script.write_text(textwrap.dedent("""
+        import os, signal, threading, settle
+        net = settle.Network(seed=1)
+        net.population("inputs", "poisson_source", 2000, rate_hz=50.0)
+        net.population("neurons", "urbanczik_senn", 200)
+        net.projection("inputs", "neurons", weight=100.0, connect={"rule": "fixed_indegree", "indegree": 100})
+        net.record(spikes=["neurons"])
+        sim = settle.Simulator(net)
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            sim.run(1e7)
+            print("not interrupted")
+        except KeyboardInterrupt:
+            t = sim.now
+            n = len(sim.spikes("neurons")[0])
+            sim.run(10.0)  # continues from where it stopped
+            print("interrupted", t > 0, t < 1e7, sim.now == t + 10.0, len(sim.spikes("neurons")[0]) >= n)
+    """))
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.stdout.strip() == "interrupted True True True True", proc.stdout + proc.stderr
