@@ -182,22 +182,28 @@ std::unique_ptr<Population> build_spike_train_source(ConfigTable& t, const std::
     return pop;
 }
 
+// A model's `params` table through its parameter table (sim/parameters.hpp). Every parameter is
+// read, present or not, so `settle keys` lists the values in `params` before the overrides as the
+// defaults: they are written once, in the model's parameter struct or presets.
+template <class Params>
+void read_parameter_table(ConfigTable& t, Params& params, const std::vector<ParameterInfo<Params>>& table) {
+    static const toml_value no_overrides = toml::table{};
+    std::optional<ConfigTable> overrides = t.table("params");
+    if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
+    for (const auto& info : table) {
+        params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
+        overrides->describe(info.name, info.unit, info.meaning);
+    }
+    overrides->finish();
+}
+
 std::unique_ptr<Population> build_urbanczik_senn(ConfigTable& t, const std::string& name, std::int64_t size_i) {
     std::unique_ptr<Population> pop;
     if (size_i <= 0) t.fail("size", "required, must be >= 1");
     const auto size = static_cast<std::size_t>(size_i);
     const std::string preset = t.get_choice("preset", "nest", {"nest", "paper"});
     auto params = preset == "paper" ? UrbanczikSennParameters::paper() : UrbanczikSennParameters::nest();
-    // Every parameter is read, present or not, so `settle keys` lists the preset's values as
-    // the defaults (they are written once, in the preset functions).
-    static const toml_value no_overrides = toml::table{};
-    std::optional<ConfigTable> overrides = t.table("params");
-    if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
-    for (const auto& info : UrbanczikSennParameters::table()) {
-        params.*(info.field) = overrides->get_double(info.name, params.*(info.field));
-        overrides->describe(info.name, info.unit, info.meaning);
-    }
-    overrides->finish();
+    read_parameter_table(t, params, UrbanczikSennParameters::table());
     try {
         params.validate();
     } catch (const std::invalid_argument& e) {
@@ -244,16 +250,7 @@ std::unique_ptr<Population> build_two_channel_unit(ConfigTable& t, const std::st
     p.emission = t.get_choice("emission", "logistic", {"logistic", "linear"}) == "linear"
                      ? TwoChannelUnitParameters::Emission::linear
                      : TwoChannelUnitParameters::Emission::logistic;
-    // Every parameter is read, present or not, so `settle keys` lists the defaults (written once,
-    // in TwoChannelUnitParameters).
-    static const toml_value no_overrides = toml::table{};
-    std::optional<ConfigTable> overrides = t.table("params");
-    if (!overrides) overrides.emplace(no_overrides, t.key_path("params"));
-    for (const auto& info : TwoChannelUnitParameters::table()) {
-        p.*(info.field) = overrides->get_double(info.name, p.*(info.field));
-        overrides->describe(info.name, info.unit, info.meaning);
-    }
-    overrides->finish();
+    read_parameter_table(t, p, TwoChannelUnitParameters::table());
     const std::vector<double> bias = t.get_double_array("bias", std::vector<double>(size, 0.0));
     if (bias.size() != size) t.fail("bias", "needs one value per unit (" + std::to_string(size) + "), got " + std::to_string(bias.size()));
     auto pop = guarded(t, "params", [&] { return std::make_unique<TwoChannelUnitPopulation>(name, size, replicas, p); });

@@ -381,13 +381,18 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string(settle::version) + " (" + settle::git_revision + ")");
     app.require_subcommand(1);
 
+    // The options of every command that reads a config: the file, --set and (where it matters) --seed.
+    auto config_options = [](CLI::App* command, RunOptions& opt, bool seed) {
+        command->add_option("config", opt.config_path, "config file (TOML)")->required();
+        command->add_option("--set", opt.overrides, "override a config key: key.path=value (repeatable)");
+        if (seed)
+            command->add_option("--seed", opt.seed, "master seed (overrides the config's `seed`)")
+                ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+    };
     RunOptions run_opt;
     auto* run = app.add_subcommand("run", "run an experiment described by a TOML config");
-    run->add_option("config", run_opt.config_path, "config file (TOML)")->required();
+    config_options(run, run_opt, true);
     run->add_option("--out,-o", run_opt.out_path, "output HDF5 file (default: <config name>.h5 here)");
-    run->add_option("--seed", run_opt.seed, "master seed (overrides the config's `seed`)")
-        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
-    run->add_option("--set", run_opt.overrides, "override a config key: key.path=value (repeatable)");
     run->add_flag("--force", run_opt.force, "overwrite an existing output file");
     run->add_flag("--quiet,-q", run_opt.quiet, "no progress output on stderr");
     run->add_flag("--json", run_opt.json,
@@ -395,21 +400,16 @@ int main(int argc, char** argv) {
 
     RunOptions val_opt;
     auto* validate = app.add_subcommand("validate", "check a config without running it");
-    validate->add_option("config", val_opt.config_path, "config file (TOML)")->required();
-    validate->add_option("--set", val_opt.overrides, "override a config key: key.path=value (repeatable)");
+    config_options(validate, val_opt, false);
 
     RunOptions keys_opt;
     auto* keys = app.add_subcommand("keys", "list every key a config's experiment reads, with its value and default");
-    keys->add_option("config", keys_opt.config_path, "config file (TOML)")->required();
-    keys->add_option("--set", keys_opt.overrides, "override a config key: key.path=value (repeatable)");
+    config_options(keys, keys_opt, false);
     keys->add_flag("--json", keys_opt.json, "one JSON array of {key, value, default, set, unit, meaning}");
 
     RunOptions expand_opt;
     auto* expand = app.add_subcommand("expand", "write a spiking circuit config out longhand as a plain network config");
-    expand->add_option("config", expand_opt.config_path, "circuit config file (TOML)")->required();
-    expand->add_option("--set", expand_opt.overrides, "override a config key: key.path=value (repeatable)");
-    expand->add_option("--seed", expand_opt.seed, "master seed (overrides the config's `seed`)")
-        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
+    config_options(expand, expand_opt, true);
     expand->add_option("--out,-o", expand_opt.out_path, "write the TOML here (default: standard output)");
     expand->add_flag("--force", expand_opt.force, "overwrite an existing output file");
 

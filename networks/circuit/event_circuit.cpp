@@ -117,12 +117,8 @@ void EventCircuit::add_learned_feedback() {
     const auto R = static_cast<std::uint32_t>(config_.streams);
     const double tau_s = config_.synapse_tau_ms, r = config_.rate_max_hz * 1e-3;
     for (std::size_t l = 1; l < L; ++l) {
-        TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
-        p.emission = TwoChannelUnitParameters::Emission::linear;
-        p.lo = config_.feedback_lo;
-        p.hi = config_.feedback_hi;
         auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed("", "feedback", l), static_cast<std::size_t>(n[l]),
-                                                              R, p);
+                                                              R, feedback_parameters(static_cast<int>(l)));
         pop->couple_soma_to(*layers_[l - 1], config_.g_feedback);  // c_l = 0 at start
         feedback_.push_back(pop.get());
         const std::size_t population = net_->add_population(std::move(pop));
@@ -169,6 +165,22 @@ TwoChannelUnitParameters EventCircuit::unit_parameters(int layer) const {
     p.emission = out ? TwoChannelUnitParameters::Emission::linear : TwoChannelUnitParameters::Emission::logistic;
     p.lo = config_.output_lo;
     p.hi = config_.output_hi;
+    return p;
+}
+
+TwoChannelUnitParameters EventCircuit::interneuron_parameters(int layer) const {
+    TwoChannelUnitParameters p = unit_parameters(layer);
+    p.emission = TwoChannelUnitParameters::Emission::linear;
+    p.lo = config_.interneuron_lo;
+    p.hi = config_.interneuron_hi;
+    return p;
+}
+
+TwoChannelUnitParameters EventCircuit::feedback_parameters(int layer) const {
+    TwoChannelUnitParameters p = unit_parameters(layer);
+    p.emission = TwoChannelUnitParameters::Emission::linear;
+    p.lo = config_.feedback_lo;
+    p.hi = config_.feedback_hi;
     return p;
 }
 
@@ -301,12 +313,8 @@ std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const st
     // dendrite predicts k G a from the layer's own somatic spikes through P<l>.
     const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
     for (std::size_t l = 1; l < L; ++l) {
-        TwoChannelUnitParameters ip = unit_parameters(static_cast<int>(l));
-        ip.emission = TwoChannelUnitParameters::Emission::linear;
-        ip.lo = lo_I;
-        ip.hi = config_.interneuron_hi;
-        auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed(prefix, "interneuron", l),
-                                                              static_cast<std::size_t>(n[l]), R, ip, first_replica);
+        auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed(prefix, "interneuron", l), static_cast<std::size_t>(n[l]),
+                                                              R, interneuron_parameters(static_cast<int>(l)), first_replica);
         if (!interneurons_.empty()) pop->set_bias(interneurons_[l - 1]->bias());  // d_l as trained so far
         const std::size_t I = net->add_population(std::move(pop));
         const double slope = decode_slope(static_cast<int>(l + 1));
@@ -408,12 +416,8 @@ std::string EventCircuit::longhand_config() const {
     } else {
         const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
         for (std::size_t l = 1; l < L; ++l) {
-            TwoChannelUnitParameters ip = unit_parameters(static_cast<int>(l));
-            ip.emission = TwoChannelUnitParameters::Emission::linear;
-            ip.lo = lo_I;
-            ip.hi = config_.interneuron_hi;
             const std::string I = indexed("", "interneuron", l);
-            t += unit_population(I, n[l], ip, interneurons_[l - 1]->bias(), "");
+            t += unit_population(I, n[l], interneuron_parameters(static_cast<int>(l)), interneurons_[l - 1]->bias(), "");
             const double slope = decode_slope(static_cast<int>(l + 1));
             t += projection(indexed("", "B", l), layer_name("", l + 1), layer_name("", l), "nudge",
                             {lambda * config_.k() * slope / (r * tau_s), 0.0}, feedback_matrix_of(l),
@@ -428,12 +432,8 @@ std::string EventCircuit::longhand_config() const {
     }
     if (config_.feedback == Feedback::learned)
         for (std::size_t l = 1; l < L; ++l) {
-            TwoChannelUnitParameters p = unit_parameters(static_cast<int>(l));
-            p.emission = TwoChannelUnitParameters::Emission::linear;
-            p.lo = config_.feedback_lo;
-            p.hi = config_.feedback_hi;
             const std::string F = indexed("", "feedback", l);
-            t += unit_population(F, n[l], p, std::vector<double>(static_cast<std::size_t>(n[l]), 0.0),
+            t += unit_population(F, n[l], feedback_parameters(static_cast<int>(l)), std::vector<double>(static_cast<std::size_t>(n[l]), 0.0),
                                  "couple_soma_to = { population = " + quoted(layer_name("", l)) + ", g = " +
                                      exact(config_.g_feedback) + " }\n");
             // Q<l> holds the matrix the nudge projection B<l> carries (a tie, not a copy).
