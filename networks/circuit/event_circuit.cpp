@@ -118,7 +118,7 @@ void EventCircuit::add_learned_feedback() {
     const double tau_s = config_.synapse_tau_ms, r = config_.rate_max_hz * 1e-3;
     for (std::size_t l = 1; l < L; ++l) {
         auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed("", "feedback", l), static_cast<std::size_t>(n[l]),
-                                                              R, feedback_parameters(static_cast<int>(l)));
+                                                              R, linear_unit_parameters(static_cast<int>(l), config_.feedback_lo, config_.feedback_hi));
         pop->couple_soma_to(*layers_[l - 1], config_.g_feedback);  // c_l = 0 at start
         feedback_.push_back(pop.get());
         const std::size_t population = net_->add_population(std::move(pop));
@@ -168,19 +168,11 @@ TwoChannelUnitParameters EventCircuit::unit_parameters(int layer) const {
     return p;
 }
 
-TwoChannelUnitParameters EventCircuit::interneuron_parameters(int layer) const {
+TwoChannelUnitParameters EventCircuit::linear_unit_parameters(int layer, double lo, double hi) const {
     TwoChannelUnitParameters p = unit_parameters(layer);
     p.emission = TwoChannelUnitParameters::Emission::linear;
-    p.lo = config_.interneuron_lo;
-    p.hi = config_.interneuron_hi;
-    return p;
-}
-
-TwoChannelUnitParameters EventCircuit::feedback_parameters(int layer) const {
-    TwoChannelUnitParameters p = unit_parameters(layer);
-    p.emission = TwoChannelUnitParameters::Emission::linear;
-    p.lo = config_.feedback_lo;
-    p.hi = config_.feedback_hi;
+    p.lo = lo;
+    p.hi = hi;
     return p;
 }
 
@@ -314,7 +306,7 @@ std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const st
     const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
     for (std::size_t l = 1; l < L; ++l) {
         auto pop = std::make_unique<TwoChannelUnitPopulation>(indexed(prefix, "interneuron", l), static_cast<std::size_t>(n[l]),
-                                                              R, interneuron_parameters(static_cast<int>(l)), first_replica);
+                                                              R, linear_unit_parameters(static_cast<int>(l), config_.interneuron_lo, config_.interneuron_hi), first_replica);
         if (!interneurons_.empty()) pop->set_bias(interneurons_[l - 1]->bias());  // d_l as trained so far
         const std::size_t I = net->add_population(std::move(pop));
         const double slope = decode_slope(static_cast<int>(l + 1));
@@ -417,7 +409,7 @@ std::string EventCircuit::longhand_config() const {
         const double lambda = config_.lambda, lo_I = config_.interneuron_lo, span_I = config_.interneuron_span();
         for (std::size_t l = 1; l < L; ++l) {
             const std::string I = indexed("", "interneuron", l);
-            t += unit_population(I, n[l], interneuron_parameters(static_cast<int>(l)), interneurons_[l - 1]->bias(), "");
+            t += unit_population(I, n[l], linear_unit_parameters(static_cast<int>(l), config_.interneuron_lo, config_.interneuron_hi), interneurons_[l - 1]->bias(), "");
             const double slope = decode_slope(static_cast<int>(l + 1));
             t += projection(indexed("", "B", l), layer_name("", l + 1), layer_name("", l), "nudge",
                             {lambda * config_.k() * slope / (r * tau_s), 0.0}, feedback_matrix_of(l),
@@ -433,7 +425,7 @@ std::string EventCircuit::longhand_config() const {
     if (config_.feedback == Feedback::learned)
         for (std::size_t l = 1; l < L; ++l) {
             const std::string F = indexed("", "feedback", l);
-            t += unit_population(F, n[l], feedback_parameters(static_cast<int>(l)), std::vector<double>(static_cast<std::size_t>(n[l]), 0.0),
+            t += unit_population(F, n[l], linear_unit_parameters(static_cast<int>(l), config_.feedback_lo, config_.feedback_hi), std::vector<double>(static_cast<std::size_t>(n[l]), 0.0),
                                  "couple_soma_to = { population = " + quoted(layer_name("", l)) + ", g = " +
                                      exact(config_.g_feedback) + " }\n");
             // Q<l> holds the matrix the nudge projection B<l> carries (a tie, not a copy).

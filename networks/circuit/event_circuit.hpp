@@ -152,9 +152,8 @@ public:
 private:
     TwoChannelUnitParameters unit_parameters(int layer) const;
     // The lateral nudge's interneurons and learned feedback's units of hidden layer `layer`:
-    // linear emission over their ranges.
-    TwoChannelUnitParameters interneuron_parameters(int layer) const;
-    TwoChannelUnitParameters feedback_parameters(int layer) const;
+    // linear emission over [lo, hi] (their configured ranges).
+    TwoChannelUnitParameters linear_unit_parameters(int layer, double lo, double hi) const;
     // The circuit's network over R replicas without rules or teacher, sharing the matrices:
     // populations prefix + "input", prefix + "layer<l>", projections W<l> (in layer order, first)
     // and, with_feedback, the nudge projections B<l>; biases per layer. first_replica offsets the
