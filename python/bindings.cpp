@@ -243,15 +243,23 @@ PYBIND11_MODULE(_settle, m) {
         }
     });
 
-    py::class_<Simulation>(m, "Simulation")
-        .def(py::init<const py::dict&, std::uint64_t>(), py::arg("config"), py::arg("seed"))
-        .def("run", &Simulation::run, py::arg("duration_ms"))
-        .def_property_readonly("now", &Simulation::now)
-        .def("spikes", &Simulation::spikes, py::arg("population"))
-        .def("report", &Simulation::report, py::arg("population"))
-        .def("weights", &Simulation::weights, py::arg("projection"))
-        .def("set_weights", &Simulation::set_weights, py::arg("projection"), py::arg("weights"))
-        .def("connections", &Simulation::connections, py::arg("projection"))
-        .def("stats", &Simulation::stats);
-    m.def("load_toml", &load_toml, py::arg("path"), py::arg("overrides") = std::vector<std::string>{});
+    py::class_<Simulation>(m, "Simulation", "A network built from a config table, and its kernel (settle.Simulator wraps it).")
+        .def(py::init<const py::dict&, std::uint64_t>(), py::arg("config"), py::arg("seed"),
+             "Builds the network of a config table (the keys of a TOML config) with master seed `seed`.")
+        .def("run", &Simulation::run, py::arg("duration_ms"),
+             "Advances by duration_ms (ms), continuing where the last run stopped; the GIL is released.")
+        .def_property_readonly("now", &Simulation::now, "The simulated time reached, ms.")
+        .def("spikes", &Simulation::spikes, py::arg("population"),
+             "(times in ms as float64, node ids as uint64) of a recorded population, in time order.")
+        .def("report", &Simulation::report, py::arg("population"),
+             "(times in ms, data[time, node x variable] as float64, variable names, node ids) of a report.")
+        .def("weights", &Simulation::weights, py::arg("projection"),
+             "The current weights of a sparse projection (float64, one per connection), brought up to date.")
+        .def("set_weights", &Simulation::set_weights, py::arg("projection"), py::arg("weights"),
+             "Sets a sparse projection's weights (finite; a plastic projection's before the first run).")
+        .def("connections", &Simulation::connections, py::arg("projection"),
+             "(source node ids, target node ids) of a sparse projection, uint64.")
+        .def("stats", &Simulation::stats, "simulated_ms, events, synaptic_events and spikes per population so far.");
+    m.def("load_toml", &load_toml, py::arg("path"), py::arg("overrides") = std::vector<std::string>{},
+          "A TOML file with --set-style overrides, read by settle's reader, as a dict.");
 }
