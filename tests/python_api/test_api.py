@@ -216,3 +216,17 @@ def test_ctrl_c_raises_keyboard_interrupt_and_keeps_a_consistent_state(tmp_path)
     env = dict(os.environ)
     proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=env, timeout=120)
     assert proc.stdout.strip() == "interrupted True True True True", proc.stdout + proc.stderr
+
+
+def test_sweep_example_learns_and_plots(tmp_path):
+    out = tmp_path / "sweep.png"
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, SOURCE / "examples" / "python" / "sweep_learning_rate.py", "--etas", "0", "0.3",
+                           "--repetitions", "20", "--out", out], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    lines = {l.split(":")[0]: l for l in proc.stdout.splitlines() if l.startswith("eta ")}
+    first, last = (float(x) for x in lines["eta 0.3"].split("RMS(V* - U_M) ")[1].split(" mV")[0].split(" -> "))
+    assert last < 0.7 * first  # the dendrite learns to predict the teacher's potential
+    first0, last0 = (float(x) for x in lines["eta 0"].split("RMS(V* - U_M) ")[1].split(" mV")[0].split(" -> "))
+    assert abs(last0 - first0) < 0.05 * first0  # and without learning it does not
+    assert out.stat().st_size > 10000
