@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "networks/config_reader.hpp"
+#include "networks/experiment.hpp"
 #include "networks/network_builder.hpp"
 #include "settle/version.hpp"
 #include "sim/error.hpp"
 #include "sim/simulator.hpp"
+#include "sim/sonata_writer.hpp"
 
 namespace py = pybind11;
 using namespace settle;
@@ -72,6 +74,27 @@ public:
     std::vector<std::vector<double>> samples_;
 };
 
+// Every event to the in-memory recorder and, when a file is open, to the SONATA writer.
+class Tee final : public RunObserver {
+public:
+    Tee(RunObserver& a, RunObserver* b) : a_(a), b_(b) {}
+    void on_spike(std::size_t p, node_index n, time_ms t) override {
+        a_.on_spike(p, n, t);
+        if (b_) b_->on_spike(p, n, t);
+    }
+    void on_sample(std::size_t k, std::uint64_t step, time_ms t, const std::vector<double>& row) override {
+        a_.on_sample(k, step, t, row);
+        if (b_) b_->on_sample(k, step, t, row);
+    }
+    void on_progress(time_ms t, std::uint64_t events) override {
+        if (b_) b_->on_progress(t, events);
+    }
+
+private:
+    RunObserver& a_;
+    RunObserver* b_;
+};
+
 template <class T>
 py::array_t<T> to_array(const std::vector<T>& v) {
     py::array_t<T> a(static_cast<py::ssize_t>(v.size()));
@@ -81,7 +104,8 @@ py::array_t<T> to_array(const std::vector<T>& v) {
 
 class Simulation {
 public:
-    Simulation(const py::dict& config, std::uint64_t seed) : seed_(seed) {
+    Simulation(const py::dict& config, std::uint64_t seed, const std::string& out, bool force, double flush_interval_s)
+        : seed_(seed) {
         doc_ = to_toml(config, "");
         ConfigTable root(doc_, "");
         built_ = build_network(root, seed, false);
@@ -93,7 +117,39 @@ public:
             if (!built_.recording.spike_populations[p].empty()) sim_->record_spikes(p);
         for (const auto& probe : built_.recording.probes) sim_->add_probe(probe);
         recorder_ = std::make_unique<MemoryRecorder>(net.population_count(), built_.recording.probes.size());
+        if (!out.empty()) {
+            // The file the CLI writes for the same network: created only now that everything is
+            // checked. Its planned duration is open (0): a Python run's length is known at close().
+            if (!(flush_interval_s > 0.0) || !std::isfinite(flush_interval_s))
+                throw ConfigError("flush_interval_s", "must be finite and > 0");
+            ctx_.seed = seed;
+            ctx_.out_path = out;
+            ctx_.force = force;
+            ctx_.flush_interval_s = flush_interval_s;
+            ctx_.config_toml = toml::format(doc_);
+            writer_ = std::make_unique<SonataWriter>(out, force, built_.recording.spike_populations, built_.recording.reports,
+                                                     RunMetadata{ctx_.config_toml, seed, 0.0}, flush_interval_s);
+        }
+        tee_ = std::make_unique<Tee>(*recorder_, writer_.get());
     }
+
+    // Ends the run: buffered plasticity applied, the file (if any) completed and closed. After
+    // it the simulator can be read but not run.
+    void close() {
+        if (closed_) return;
+        if (running_) throw std::runtime_error("this Simulator is running (in another thread)");
+        if (!started_) {
+            sim_->start(0.0);
+            started_ = true;
+        }
+        sim_->finish();
+        closed_ = true;
+        if (writer_) {
+            finish_output(*writer_, built_.network.get(), sim_->stats(), InMemoryResults{}, wall_seconds_, ctx_);
+            writer_.reset();
+        }
+    }
+    bool closed() const { return closed_; }
 
     // Advances by duration_ms, in pieces of about a tenth of a second of wall time, checking for
     // Ctrl-C between them with the GIL held (KeyboardInterrupt leaves the state at a piece's end,
@@ -101,6 +157,7 @@ public:
     void run(double duration_ms) {
         if (!(duration_ms >= 0.0) || !std::isfinite(duration_ms))
             throw ConfigError("duration_ms", "must be finite and >= 0, got " + std::to_string(duration_ms));
+        if (closed_) throw std::runtime_error("this Simulator is closed (close() or the end of its with block)");
         if (running_.exchange(true)) throw std::runtime_error("this Simulator is already running (in another thread)");
         struct Release {
             std::atomic<bool>& flag;
@@ -117,9 +174,10 @@ public:
             const auto t0 = std::chrono::steady_clock::now();
             {
                 py::gil_scoped_release no_gil;
-                sim_->advance(until, *recorder_);
+                sim_->advance(until, *tee_);
             }
             const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+            wall_seconds_ += wall;
             piece = wall < 0.02 ? piece * 4.0 : wall > 0.2 ? std::max(piece / 2.0, 1e-3) : piece;
             if (PyErr_CheckSignals() != 0) throw py::error_already_set();
         }
@@ -207,7 +265,11 @@ private:
     BuiltNetwork built_;
     std::unique_ptr<Simulator> sim_;
     std::unique_ptr<MemoryRecorder> recorder_;
-    bool started_ = false;
+    std::unique_ptr<SonataWriter> writer_;
+    std::unique_ptr<Tee> tee_;
+    ExperimentContext ctx_;
+    double wall_seconds_ = 0.0;
+    bool started_ = false, closed_ = false;
     std::atomic<bool> running_{false};
 };
 
@@ -244,8 +306,12 @@ PYBIND11_MODULE(_settle, m) {
     });
 
     py::class_<Simulation>(m, "Simulation", "A network built from a config table, and its kernel (settle.Simulator wraps it).")
-        .def(py::init<const py::dict&, std::uint64_t>(), py::arg("config"), py::arg("seed"),
-             "Builds the network of a config table (the keys of a TOML config) with master seed `seed`.")
+        .def(py::init<const py::dict&, std::uint64_t, const std::string&, bool, double>(), py::arg("config"), py::arg("seed"),
+             py::arg("out") = "", py::arg("force") = false, py::arg("flush_interval_s") = 5.0,
+             "Builds the network of a config table (the keys of a TOML config) with master seed `seed`; with `out`, "
+             "streams what is recorded to that SONATA file as `settle run` does.")
+        .def("close", &Simulation::close, "Ends the run and completes the file (if any).")
+        .def_property_readonly("closed", &Simulation::closed, "Whether close() was called.")
         .def("run", &Simulation::run, py::arg("duration_ms"),
              "Advances by duration_ms (ms), continuing where the last run stopped; the GIL is released.")
         .def_property_readonly("now", &Simulation::now, "The simulated time reached, ms.")

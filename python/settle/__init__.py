@@ -122,10 +122,27 @@ class Simulator:
     continues. A Simulator may not run in two threads at once (RuntimeError).
     """
 
-    def __init__(self, network):
+    def __init__(self, network, out=None, force=False, flush_interval_s=5.0):
+        """out: a SONATA file to stream the recorded spikes and reports to, exactly as `settle run`
+        writes it (readable while it runs, completed by close() or the end of a `with` block);
+        force: overwrite an existing file."""
         if not isinstance(network, Network):
             raise TypeError("Simulator(network): a settle.Network")
-        self._sim = _settle.Simulation(network.config(), network.seed)
+        self._sim = _settle.Simulation(network.config(), network.seed, "" if out is None else str(out), bool(force),
+                                       float(flush_interval_s))
+
+    def close(self):
+        """Ends the run: plasticity's buffered updates applied, the output file (if any) completed
+        and closed. The results stay readable; run() raises afterwards."""
+        self._sim.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self._sim.closed:
+            self._sim.close()
+        return False
 
     def run(self, duration_ms):
         """Advances the simulation by duration_ms (ms, finite, >= 0)."""

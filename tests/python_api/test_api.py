@@ -230,3 +230,54 @@ def test_sweep_example_learns_and_plots(tmp_path):
     first0, last0 = (float(x) for x in lines["eta 0"].split("RMS(V* - U_M) ")[1].split(" mV")[0].split(" -> "))
     assert abs(last0 - first0) < 0.05 * first0  # and without learning it does not
     assert out.stat().st_size > 10000
+
+
+def test_streaming_to_a_sonata_file_like_the_cli(tmp_path):
+    out = tmp_path / "py.h5"
+    with settle.Simulator(demo_network(), out=out) as sim:
+        sim.run(1000.0)
+        sim.run(1000.0)
+    with pytest.raises(RuntimeError, match="closed"):
+        sim.run(1.0)
+    info = subprocess.run([SETTLE, "info", out], capture_output=True, text=True)
+    assert info.returncode == 0, info.stderr
+    toml = textwrap.dedent("""
+        seed = 3
+        [simulation]
+        duration_ms = 2000.0
+        [[population]]
+        name = "inputs"
+        model = "poisson_source"
+        size = 200
+        rate_hz = 10.0
+        [[population]]
+        name = "neurons"
+        model = "urbanczik_senn"
+        size = 20
+        [[projection]]
+        source = "inputs"
+        target = "neurons"
+        connect = { rule = "fixed_indegree", indegree = 20 }
+        weight = { dist = "normal", mean = 300.0, std = 50.0 }
+        delay_ms = { dist = "uniform", low = 0.0, high = 2.0 }
+        [record]
+        spikes = "all"
+        [[record.report]]
+        population = "neurons"
+        variables = ["U", "V_star"]
+        nodes = [0, 2]
+        dt_ms = 1.0
+    """)
+    cfg = tmp_path / "net.toml"
+    cfg.write_text(toml)
+    subprocess.run([SETTLE, "run", cfg, "--out", tmp_path / "cli.h5", "-q"], check=True, capture_output=True)
+    with h5py.File(out, "r") as a, h5py.File(tmp_path / "cli.h5", "r") as b:
+        for p in ("inputs", "neurons"):
+            for d in ("timestamps", "node_ids"):
+                assert a[f"spikes/{p}/{d}"][:].tobytes() == b[f"spikes/{p}/{d}"][:].tobytes(), (p, d)
+        n = a["report/neurons/data"].shape[0]
+        assert n >= 1999 and np.array_equal(a["report/neurons/data"][:n - 1], b["report/neurons/data"][:n - 1])
+    # an existing file is refused unless force
+    with pytest.raises(OSError):
+        settle.Simulator(demo_network(), out=out)
+    settle.Simulator(demo_network(), out=out, force=True).close()
