@@ -32,6 +32,7 @@
 #include "networks/circuit/circuit_run.hpp"
 #include "networks/config_reader.hpp"
 #include "networks/experiment.hpp"
+#include "networks/run_config.hpp"
 #include "settle/version.hpp"
 #include "sim/error.hpp"
 #include "sim/hdf5_file.hpp"
@@ -42,6 +43,8 @@ namespace fs = std::filesystem;
 using namespace settle;
 
 namespace {
+
+using RunOptions = RunRequest;
 
 // SIGINT (Ctrl-C), SIGTERM (timeout, job schedulers, mpirun) and SIGHUP (a closed terminal) stop
 // a run the same way: the experiment sees the flag at its next check, flushes, marks the file
@@ -54,67 +57,6 @@ extern "C" void on_stop_signal(int sig) {
     stop_signal.store(sig);
     stop_requested.store(true);
     std::signal(sig, SIG_DFL);  // a second one ends the process at once
-}
-
-struct RunOptions {
-    std::string config_path;
-    std::string out_path;
-    std::vector<std::string> overrides;
-    long long seed = -1;
-    bool force = false;
-    bool quiet = false;
-    bool json = false;
-};
-
-struct LoadedConfig {
-    toml_value doc;
-    std::uint64_t seed = 1;
-    std::string experiment;
-    double flush_interval_s = 5.0;
-};
-
-LoadedConfig load_config(const RunOptions& opt) {
-    LoadedConfig c;
-    c.doc = read_toml_file(opt.config_path);
-    for (const auto& o : opt.overrides) apply_override(c.doc, o);
-    if (opt.seed >= 0) c.doc.as_table()["seed"] = toml_value(static_cast<std::int64_t>(opt.seed));
-    return c;
-}
-
-// Reads the keys the front end owns. The experiment reads the rest.
-void read_common(ConfigTable& root, LoadedConfig& c) {
-    const auto seed = root.get_int("seed", 1);
-    if (seed < 0) root.fail("seed", "must be >= 0, got " + std::to_string(seed));
-    c.seed = static_cast<std::uint64_t>(seed);
-    root.get_string("name", "");
-    std::vector<std::string> kinds;
-    for (const auto& [name, factory] : experiment_registry()) kinds.push_back(name);
-    c.experiment = root.get_choice("experiment", "network", kinds);
-    if (auto out = root.table("output")) {
-        c.flush_interval_s = require_positive(*out, "flush_interval_s", out->get_double("flush_interval_s", 5.0));
-        out->finish();
-    }
-    if (!root.has("seed")) {
-        // Store the seed actually used in the resolved config written to the output file.
-        c.doc.as_table()["seed"] = toml_value(static_cast<std::int64_t>(c.seed));
-        root.ignore("seed");
-    }
-}
-
-std::string format_toml(const toml_value& doc) {
-    std::ostringstream os;
-    os << doc;
-    return os.str();
-}
-
-// Checks that the output can be created before any work is done.
-void check_output_path(const std::string& path, bool force) {
-    const fs::path p(path);
-    if (fs::exists(p) && !force) throw FileError(path, "output file exists (use --force to overwrite)");
-    if (fs::is_directory(p)) throw FileError(path, "is a directory");
-    const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-    if (!fs::is_directory(dir)) throw FileError(path, "directory " + dir.string() + " does not exist");
-    if (access(dir.c_str(), W_OK) != 0) throw FileError(path, "directory " + dir.string() + " is not writable");
 }
 
 // 12345678 -> "12,345,678": counts a person reads at a glance.
@@ -188,22 +130,6 @@ void print_human_summary(std::ostream& os, const nlohmann::json& summary) {
     }
 }
 
-// Reads the config, applies the overrides and builds its experiment: every key is read and
-// checked here, before anything runs or any file is created.
-std::unique_ptr<Experiment> build_experiment(const RunOptions& opt, LoadedConfig& cfg) {
-    cfg = load_config(opt);
-    ConfigTable root(cfg.doc, "");
-    read_common(root, cfg);
-    const auto& registry = experiment_registry();
-    const auto factory = registry.find(cfg.experiment);
-    if (factory == registry.end())
-        throw ConfigError("experiment", "'" + cfg.experiment + "' is not available in this build");
-    std::unique_ptr<Experiment> experiment = factory->second(root, cfg.seed);
-    root.finish();
-    experiment->prepare();
-    return experiment;
-}
-
 int run_command(const RunOptions& opt, bool validate_only) {
     LoadedConfig cfg;
     const std::unique_ptr<Experiment> experiment = build_experiment(opt, cfg);
@@ -211,28 +137,8 @@ int run_command(const RunOptions& opt, bool validate_only) {
         std::cout << opt.config_path << ": ok (" << cfg.experiment << ": " << experiment->describe() << ")\n";
         return 0;
     }
-    check_output_path(opt.out_path, opt.force);
-    ExperimentContext ctx;
-    ctx.seed = cfg.seed;
-    ctx.out_path = opt.out_path;
-    ctx.force = opt.force;
-    ctx.quiet = opt.quiet;
-    ctx.flush_interval_s = cfg.flush_interval_s;
-    ctx.config_toml = format_toml(cfg.doc);
-    ctx.stop = &stop_requested;
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_stop_signal);
-    nlohmann::json summary;
-    try {
-        summary = experiment->run(ctx);
-    } catch (const InputError&) {
-        // Invariant: an input error (exit 2) leaves no output file. prepare() finds the errors
-        // that can be found before the file exists; one found later removes the file this run made.
-        if (OutputLock::owned_by_this_process(opt.out_path)) {
-            std::error_code ignored;
-            fs::remove(opt.out_path, ignored);
-        }
-        throw;
-    }
+    const nlohmann::json summary = execute_experiment(*experiment, cfg, opt, &stop_requested);
     const bool interrupted = summary.value("status", "") == "interrupted";
     if (interrupted) std::cerr << "settle: interrupted; what was simulated is kept in " << opt.out_path << "\n";
     if (opt.json || isatty(STDOUT_FILENO) == 0)
@@ -243,8 +149,6 @@ int run_command(const RunOptions& opt, bool validate_only) {
     return 0;
 }
 
-// Every key the config's experiment reads, with its value and the code's default, in reading
-// order (a key read twice is listed once). The defaults come from the readers themselves.
 // Writes a spiking circuit config out longhand: the plain network config (populations, dense
 // projections, rules, [drive]) that runs the same training spikes.
 int expand_command(const RunOptions& opt) {
@@ -273,6 +177,8 @@ int expand_command(const RunOptions& opt) {
     return 0;
 }
 
+// Every key the config's experiment reads, with its value and the code's default, in reading
+// order (a key read twice is listed once). The defaults come from the readers themselves.
 int keys_command(const RunOptions& opt) {
     ScopedKeyLog key_log;
     LoadedConfig cfg;

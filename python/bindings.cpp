@@ -15,6 +15,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <exception>
+#include <thread>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 #include "networks/config_reader.hpp"
 #include "networks/experiment.hpp"
 #include "networks/network_builder.hpp"
+#include "networks/run_config.hpp"
 #include "settle/version.hpp"
 #include "sim/error.hpp"
 #include "sim/simulator.hpp"
@@ -282,6 +285,53 @@ py::object load_toml(const std::string& path, const std::vector<std::string>& ov
     return py::module_::import("tomllib").attr("loads")(toml::format(doc));
 }
 
+// `settle run` from Python: the same front end (networks/run_config.hpp) builds and runs the
+// config into `out`. The experiment runs in a worker thread while this (main) thread polls for
+// Ctrl-C with the GIL held: Python's signal handlers run only in the main thread. Ctrl-C raises
+// the run's stop flag, the experiment ends as an interrupted run (its file flushed and marked),
+// and KeyboardInterrupt follows.
+std::string run_config(const std::string& path, const std::string& out, const std::vector<std::string>& overrides,
+                       long long seed, bool force) {
+    RunRequest request;
+    request.config_path = path;
+    request.out_path = out.empty() ? std::filesystem::path(path).stem().string() + ".h5" : out;
+    request.overrides = overrides;
+    request.seed = seed;
+    request.force = force;
+    request.quiet = true;
+    LoadedConfig cfg;
+    std::unique_ptr<Experiment> experiment = build_experiment(request, cfg);
+    std::atomic<bool> stop{false}, done{false};
+    std::string summary;
+    std::exception_ptr failure;
+    std::thread worker([&] {
+        try {
+            summary = execute_experiment(*experiment, cfg, request, &stop).dump();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        done = true;
+    });
+    bool interrupted = false;
+    while (!done) {
+        {
+            py::gil_scoped_release no_gil;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        if (!interrupted && PyErr_CheckSignals() != 0) {
+            interrupted = true;  // the KeyboardInterrupt stays set while the run ends
+            stop = true;
+        }
+    }
+    {
+        py::gil_scoped_release no_gil;
+        worker.join();
+    }
+    if (interrupted) throw py::error_already_set();
+    if (failure) std::rethrow_exception(failure);
+    return summary;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_settle, m) {
@@ -326,6 +376,9 @@ PYBIND11_MODULE(_settle, m) {
         .def("connections", &Simulation::connections, py::arg("projection"),
              "(source node ids, target node ids) of a sparse projection, uint64.")
         .def("stats", &Simulation::stats, "simulated_ms, events, synaptic_events and spikes per population so far.");
+    m.def("run_config", &run_config, py::arg("path"), py::arg("out") = "", py::arg("overrides") = std::vector<std::string>{},
+          py::arg("seed") = -1, py::arg("force") = false,
+          "Runs a config file exactly as `settle run` does, into `out`; returns the run's JSON summary.");
     m.def("load_toml", &load_toml, py::arg("path"), py::arg("overrides") = std::vector<std::string>{},
           "A TOML file with --set-style overrides, read by settle's reader, as a dict.");
 }

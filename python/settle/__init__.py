@@ -16,6 +16,7 @@ keyword arguments are the keys of its [[population]] table, a projection's those
 defaults, ranges and error messages are the same; bad keys and values raise settle.ConfigError
 (a ValueError) with the CLI's one-line message. Times are in ms, as everywhere in settle.
 """
+import json
 import numbers
 
 from . import _settle
@@ -24,7 +25,7 @@ __version__ = _settle.__version__
 git_revision = _settle.git_revision
 ConfigError = _settle.ConfigError
 
-__all__ = ["Network", "Simulator", "ConfigError", "load_config", "__version__"]
+__all__ = ["Network", "Simulator", "ConfigError", "load_config", "run_config", "__version__"]
 
 
 def _plain(value):
@@ -202,3 +203,14 @@ def load_config(path, overrides=()):
         key = sorted(doc)[0]
         raise ConfigError(f"{key}: unknown key")
     return net, duration
+
+
+def run_config(path, out=None, overrides=(), seed=None, force=False):
+    """Runs any config (a network, a circuit, an experiment) exactly as `settle run` does, with
+    `--set`-style overrides and an optional seed, writing `out` (default: the config's name with
+    .h5). Returns the run's summary (the dict `settle run --json` prints, metrics included).
+    The GIL is released while it runs; Ctrl-C ends the run as an interrupted one (its file kept
+    and marked) and raises KeyboardInterrupt."""
+    summary = _settle.run_config(str(path), "" if out is None else str(out), [str(o) for o in overrides],
+                                 -1 if seed is None else int(seed), bool(force))
+    return json.loads(summary)

@@ -2,6 +2,7 @@
 
 Run by ctest (python_api) with PYTHONPATH=<build>/python and SETTLE_BIN set.
 """
+import json
 import os
 import pathlib
 import signal
@@ -281,3 +282,50 @@ def test_streaming_to_a_sonata_file_like_the_cli(tmp_path):
     with pytest.raises(OSError):
         settle.Simulator(demo_network(), out=out)
     settle.Simulator(demo_network(), out=out, force=True).close()
+
+
+def test_run_config_equals_the_cli(tmp_path):
+    cfg = SOURCE / "examples" / "demo.toml"
+    summary = settle.run_config(cfg, out=tmp_path / "py.h5", overrides=["simulation.duration_ms=1500"], seed=4)
+    assert summary["status"] == "finished" and summary["simulated_ms"] == 1500.0
+    subprocess.run([SETTLE, "run", cfg, "--set", "simulation.duration_ms=1500", "--seed", "4", "--out", tmp_path / "cli.h5",
+                    "-q"], check=True, capture_output=True)
+    with h5py.File(tmp_path / "py.h5", "r") as a, h5py.File(tmp_path / "cli.h5", "r") as b:
+        assert set(a["spikes"]) == set(b["spikes"])
+        for p in a["spikes"]:
+            for d in ("timestamps", "node_ids"):
+                assert a[f"spikes/{p}/{d}"][:].tobytes() == b[f"spikes/{p}/{d}"][:].tobytes()
+    # a circuit too: the same metrics as the CLI's summary
+    moons = SOURCE / "examples" / "circuit_moons.toml"
+    sets = ["training.presentations=1000", "task.n_test=100", "training.control_frozen=false"]
+    py = settle.run_config(moons, out=tmp_path / "m.h5", overrides=sets)
+    cli = subprocess.run([SETTLE, "run", moons, *sum((["--set", s] for s in sets), []), "--out", tmp_path / "m2.h5", "-q"],
+                         check=True, capture_output=True, text=True)
+    cli_metrics = json.loads(cli.stdout.strip().splitlines()[-1])["metrics"]
+    for key in ("test_accuracy", "test_error_initial", "test_accuracy_output_only"):
+        assert py["metrics"][key] == cli_metrics[key], key
+    # bad input: the CLI's message, no file
+    with pytest.raises(settle.ConfigError, match="training.presentations"):
+        settle.run_config(moons, out=tmp_path / "bad.h5", overrides=["training.presentations=-3"])
+    assert not (tmp_path / "bad.h5").exists()
+    with pytest.raises(OSError, match="exists"):
+        settle.run_config(moons, out=tmp_path / "m.h5", overrides=sets)
+
+
+def test_ctrl_c_in_run_config_keeps_an_interrupted_file(tmp_path):
+    out = tmp_path / "long.h5"
+    script = tmp_path / "interrupt.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, threading, settle
+        threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            settle.run_config({str(SOURCE / "examples" / "demo.toml")!r}, out={str(out)!r},
+                              overrides=["simulation.duration_ms=1e9"])
+            print("not interrupted")
+        except KeyboardInterrupt:
+            print("interrupted")
+    """))
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip() == "interrupted", proc.stdout + proc.stderr
+    info = subprocess.run([SETTLE, "info", out], capture_output=True, text=True)
+    assert info.returncode == 0 and "interrupted" in info.stdout, info.stdout + info.stderr
