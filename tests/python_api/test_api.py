@@ -21,6 +21,38 @@ SETTLE = os.environ.get("SETTLE_BIN", str(pathlib.Path(__file__).resolve().paren
 SOURCE = pathlib.Path(__file__).resolve().parents[2]
 
 
+# demo_network() as a TOML config, and its report.
+DEMO_TOML = textwrap.dedent("""
+    seed = 3
+    [simulation]
+    duration_ms = 2000.0
+    [[population]]
+    name = "inputs"
+    model = "poisson_source"
+    size = 200
+    rate_hz = 10.0
+    [[population]]
+    name = "neurons"
+    model = "urbanczik_senn"
+    size = 20
+    [[projection]]
+    source = "inputs"
+    target = "neurons"
+    connect = { rule = "fixed_indegree", indegree = 20 }
+    weight = { dist = "normal", mean = 300.0, std = 50.0 }
+    delay_ms = { dist = "uniform", low = 0.0, high = 2.0 }
+    [record]
+    spikes = "all"
+""")
+DEMO_TOML_REPORT = textwrap.dedent("""
+    [[record.report]]
+    population = "neurons"
+    variables = ["U", "V_star"]
+    nodes = [0, 2]
+    dt_ms = 1.0
+""")
+
+
 def demo_network(seed=3):
     net = settle.Network(seed=seed)
     net.population("inputs", "poisson_source", 200, rate_hz=10.0)
@@ -52,29 +84,7 @@ def cli_spikes(config_text, tmp_path):
 
 
 def test_python_and_toml_give_the_same_spikes(tmp_path):
-    toml = textwrap.dedent("""
-        seed = 3
-        [simulation]
-        duration_ms = 2000.0
-        [[population]]
-        name = "inputs"
-        model = "poisson_source"
-        size = 200
-        rate_hz = 10.0
-        [[population]]
-        name = "neurons"
-        model = "urbanczik_senn"
-        size = 20
-        [[projection]]
-        source = "inputs"
-        target = "neurons"
-        connect = { rule = "fixed_indegree", indegree = 20 }
-        weight = { dist = "normal", mean = 300.0, std = 50.0 }
-        delay_ms = { dist = "uniform", low = 0.0, high = 2.0 }
-        [record]
-        spikes = "all"
-    """)
-    cli = cli_spikes(toml, tmp_path)
+    cli = cli_spikes(DEMO_TOML, tmp_path)
     sim = settle.Simulator(demo_network())
     sim.run(2000.0)
     for p in ("inputs", "neurons"):
@@ -242,35 +252,8 @@ def test_streaming_to_a_sonata_file_like_the_cli(tmp_path):
         sim.run(1.0)
     info = subprocess.run([SETTLE, "info", out], capture_output=True, text=True)
     assert info.returncode == 0, info.stderr
-    toml = textwrap.dedent("""
-        seed = 3
-        [simulation]
-        duration_ms = 2000.0
-        [[population]]
-        name = "inputs"
-        model = "poisson_source"
-        size = 200
-        rate_hz = 10.0
-        [[population]]
-        name = "neurons"
-        model = "urbanczik_senn"
-        size = 20
-        [[projection]]
-        source = "inputs"
-        target = "neurons"
-        connect = { rule = "fixed_indegree", indegree = 20 }
-        weight = { dist = "normal", mean = 300.0, std = 50.0 }
-        delay_ms = { dist = "uniform", low = 0.0, high = 2.0 }
-        [record]
-        spikes = "all"
-        [[record.report]]
-        population = "neurons"
-        variables = ["U", "V_star"]
-        nodes = [0, 2]
-        dt_ms = 1.0
-    """)
     cfg = tmp_path / "net.toml"
-    cfg.write_text(toml)
+    cfg.write_text(DEMO_TOML + DEMO_TOML_REPORT)
     subprocess.run([SETTLE, "run", cfg, "--out", tmp_path / "cli.h5", "-q"], check=True, capture_output=True)
     with h5py.File(out, "r") as a, h5py.File(tmp_path / "cli.h5", "r") as b:
         for p in ("inputs", "neurons"):
