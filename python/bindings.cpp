@@ -24,6 +24,7 @@
 #include "networks/config_reader.hpp"
 #include "networks/experiment.hpp"
 #include "networks/network_builder.hpp"
+#include "networks/progress_bar.hpp"
 #include "networks/run_config.hpp"
 #include "settle/version.hpp"
 #include "sim/error.hpp"
@@ -157,7 +158,7 @@ public:
     // Advances by duration_ms, in pieces of about a tenth of a second of wall time, checking for
     // Ctrl-C between them with the GIL held (KeyboardInterrupt leaves the state at a piece's end,
     // a valid point to continue from).
-    void run(double duration_ms) {
+    void run(double duration_ms, bool progress) {
         if (!(duration_ms >= 0.0) || !std::isfinite(duration_ms))
             throw ConfigError("duration_ms", "must be finite and >= 0, got " + std::to_string(duration_ms));
         if (closed_) throw std::runtime_error("this Simulator is closed (close() or the end of its with block)");
@@ -170,7 +171,9 @@ public:
             sim_->start(0.0);
             started_ = true;
         }
-        const double target = sim_->now() + duration_ms;
+        const double from = sim_->now(), target = from + duration_ms;
+        // On a terminal (stderr), as `settle run` draws it; off in notebooks and pipes.
+        ProgressBar bar(progress, duration_ms, "ms");
         double piece = 1.0;  // ms of simulated time, adapted to about 0.1 s of wall time
         while (sim_->now() < target) {
             const double until = std::min(target, sim_->now() + piece);
@@ -182,8 +185,13 @@ public:
             const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             wall_seconds_ += wall;
             piece = wall < 0.02 ? piece * 4.0 : wall > 0.2 ? std::max(piece / 2.0, 1e-3) : piece;
-            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            bar.update(sim_->now() - from, sim_->stats().events);
+            if (PyErr_CheckSignals() != 0) {
+                bar.finish();
+                throw py::error_already_set();
+            }
         }
+        bar.finish();
     }
 
     double now() const { return started_ ? sim_->now() : 0.0; }
@@ -362,8 +370,9 @@ PYBIND11_MODULE(_settle, m) {
              "streams what is recorded to that SONATA file as `settle run` does.")
         .def("close", &Simulation::close, "Ends the run and completes the file (if any).")
         .def_property_readonly("closed", &Simulation::closed, "Whether close() was called.")
-        .def("run", &Simulation::run, py::arg("duration_ms"),
-             "Advances by duration_ms (ms), continuing where the last run stopped; the GIL is released.")
+        .def("run", &Simulation::run, py::arg("duration_ms"), py::arg("progress") = true,
+             "Advances by duration_ms (ms), continuing where the last run stopped; the GIL is released. With "
+             "progress, a bar on stderr when it is a terminal.")
         .def_property_readonly("now", &Simulation::now, "The simulated time reached, ms.")
         .def("spikes", &Simulation::spikes, py::arg("population"),
              "(times in ms as float64, node ids as uint64) of a recorded population, in time order.")

@@ -145,9 +145,10 @@ class Simulator:
             self._sim.close()
         return False
 
-    def run(self, duration_ms):
-        """Advances the simulation by duration_ms (ms, finite, >= 0)."""
-        self._sim.run(float(_plain(duration_ms)))
+    def run(self, duration_ms, progress=True):
+        """Advances the simulation by duration_ms (ms, finite, >= 0). progress: a progress bar on
+        stderr when stderr is a terminal (as `settle run` draws it; never in a pipe or notebook)."""
+        self._sim.run(float(_plain(duration_ms)), bool(progress))
         return self
 
     @property

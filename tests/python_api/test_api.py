@@ -312,3 +312,39 @@ def test_ctrl_c_in_run_config_keeps_an_interrupted_file(tmp_path):
     assert proc.stdout.strip() == "interrupted", proc.stdout + proc.stderr
     info = subprocess.run([SETTLE, "info", out], capture_output=True, text=True)
     assert info.returncode == 0 and "interrupted" in info.stdout, info.stdout + info.stderr
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    script = tmp_path / "bar.py"
+    script.write_text(textwrap.dedent("""
+        import sys, settle
+        net = settle.Network(seed=1)
+        net.population("inputs", "poisson_source", 20000, rate_hz=20.0)
+        net.population("neurons", "urbanczik_senn", 200)
+        net.projection("inputs", "neurons", weight=100.0, connect={"rule": "fixed_indegree", "indegree": 100})
+        settle.Simulator(net).run(3000.0, progress=sys.argv[1] == "on")
+    """))
+    import pty
+    for mode in ("on", "off"):
+        leader, follower = pty.openpty()
+        proc = subprocess.Popen([sys.executable, script, mode], stdout=subprocess.DEVNULL, stderr=follower)
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert proc.wait(timeout=120) == 0
+        text = b"".join(chunks).decode()
+        if mode == "on":
+            assert "ev/s" in text and "%" in text, text[:300]
+        else:
+            assert "ev/s" not in text, text[:300]
+    # piped stderr: no bar even when asked
+    proc = subprocess.run([sys.executable, script, "on"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "ev/s" not in proc.stderr
