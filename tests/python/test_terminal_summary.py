@@ -1,28 +1,14 @@
 """`settle run` ends with a summary for people on a terminal and with one JSON line otherwise."""
 import json
-import os
-import pty
-import subprocess
 
 from conftest import SETTLE, SOURCE
+from terminal import run_on_pty
 
 
 def run_on_terminal(*args, timeout=60):
     """Runs settle with stdout on a pseudo-terminal; returns (exit code, what it printed)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([SETTLE, *map(str, args)], stdout=follower, stderr=subprocess.DEVNULL)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:  # the terminal closes when the process exits
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    return proc.wait(timeout=timeout), b"".join(chunks).decode().replace("\r\n", "\n")
+    code, text = run_on_pty([SETTLE, *args], "stdout", timeout)
+    return code, text.replace("\r\n", "\n")
 
 
 def test_terminal_gets_a_human_summary(tmp_path):
@@ -62,21 +48,8 @@ def test_circuit_summary_names_the_task_and_metrics(tmp_path):
 
 
 def stderr_on_terminal(*args, timeout=120):
-    """Runs settle with stderr on a pseudo-terminal (stdout to a pipe); returns (exit code, stderr text)."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen([SETTLE, *map(str, args)], stdout=subprocess.DEVNULL, stderr=follower)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(leader)
-    return proc.wait(timeout=timeout), b"".join(chunks).decode()
+    """Runs settle with stderr on a pseudo-terminal (stdout to /dev/null); returns (exit code, stderr text)."""
+    return run_on_pty([SETTLE, *args], "stderr", timeout)
 
 
 def test_progress_bar_on_a_terminal_and_not_with_quiet(tmp_path):

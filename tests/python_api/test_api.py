@@ -17,6 +17,9 @@ import pytest
 
 import settle
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "python"))
+from terminal import run_on_pty  # noqa: E402
+
 SETTLE = os.environ.get("SETTLE_BIN", str(pathlib.Path(__file__).resolve().parents[2] / "build" / "settle"))
 SOURCE = pathlib.Path(__file__).resolve().parents[2]
 
@@ -324,23 +327,9 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
         net.projection("inputs", "neurons", weight=100.0, connect={"rule": "fixed_indegree", "indegree": 100})
         settle.Simulator(net).run(3000.0, progress=sys.argv[1] == "on")
     """))
-    import pty
     for mode in ("on", "off"):
-        leader, follower = pty.openpty()
-        proc = subprocess.Popen([sys.executable, script, mode], stdout=subprocess.DEVNULL, stderr=follower)
-        os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(leader)
-        assert proc.wait(timeout=120) == 0
-        text = b"".join(chunks).decode()
+        code, text = run_on_pty([sys.executable, script, mode], "stderr")
+        assert code == 0
         if mode == "on":
             assert "ev/s" in text and "%" in text, text[:300]
         else:
