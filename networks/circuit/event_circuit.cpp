@@ -249,21 +249,6 @@ private:
     time_ms from_;
 };
 
-// When the presentation `done_before` + 1 starts: the done_before-th end over all streams, in time
-// order (0 if done_before <= 0). The schedules are a property of the seed alone.
-double window_start(std::vector<PresentationSchedule> schedules, std::vector<Presentation> current,
-                    std::int64_t done_before) {
-    double t = 0.0;
-    for (std::int64_t k = 0; k < done_before; ++k) {
-        std::size_t s = 0;
-        for (std::size_t q = 1; q < current.size(); ++q)
-            if (current[q].end_ms < current[s].end_ms) s = q;
-        t = current[s].end_ms;
-        current[s] = schedules[s].next();
-    }
-    return t;
-}
-
 }  // namespace
 
 std::unique_ptr<Network> EventCircuit::circuit_network(std::uint32_t R, const std::string& prefix, bool with_feedback,
@@ -622,15 +607,10 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
     Simulator& sim = *sim_;
     // Recording: the last window_presentations presentations (config().record).
     RunObserver* to = observer ? observer : record_observer_;
-    if (to) {
-        std::vector<PresentationSchedule> schedules =
-            presentation_schedules(cfg.schedule, static_cast<std::size_t>(data.x_train.cols()), seed, S);
-        std::vector<Presentation> first;
-        for (PresentationSchedule& schedule : schedules) first.push_back(schedule.next());
-        record_start_ms_ = window_start(schedules, first, presentations - cfg.record.window_presentations);
-    } else {
-        record_start_ms_ = never;
-    }
+    // The recording window starts when presentation presentations - window + 1 starts.
+    record_start_ms_ = to ? presentation_end_ms(cfg.schedule, static_cast<std::size_t>(data.x_train.cols()), seed, S,
+                                                presentations - cfg.record.window_presentations)
+                          : never;
     teacher_onsets_.clear();
     if (to) {
         for (const std::string& name : cfg.record.spikes) sim.record_spikes(static_cast<std::size_t>(net_->find_population(name)));

@@ -71,18 +71,8 @@ NetworkDrive::NetworkDrive(ConfigTable& root, Network& net, std::uint64_t seed) 
     if (static_cast<std::size_t>(impl_->data.y_train.rows()) != t.teacher->units())
         d.fail("teacher", "the task has " + std::to_string(impl_->data.y_train.rows()) + " targets, '" + t.teacher->name() +
                               "' " + std::to_string(t.teacher->units()) + " units");
-    // When the presentations-th presentation ends: the driver's own order of events.
-    std::vector<PresentationSchedule> schedules = presentation_schedules(
-        o.schedule, static_cast<std::size_t>(impl_->data.x_train.cols()), seed, t.input->replicas());
-    std::vector<Presentation> current;
-    for (PresentationSchedule& s : schedules) current.push_back(s.next());
-    for (std::int64_t k = 0; k < o.presentations; ++k) {
-        std::size_t s = 0;
-        for (std::size_t q = 1; q < current.size(); ++q)
-            if (current[q].end_ms < current[s].end_ms) s = q;
-        impl_->end_ms = current[s].end_ms;
-        current[s] = schedules[s].next();
-    }
+    impl_->end_ms = presentation_end_ms(o.schedule, static_cast<std::size_t>(impl_->data.x_train.cols()), seed,
+                                        t.input->replicas(), o.presentations);
 }
 
 NetworkDrive::~NetworkDrive() = default;

@@ -23,6 +23,22 @@ std::vector<PresentationSchedule> presentation_schedules(const ScheduleConfig& s
     return schedules;
 }
 
+double presentation_end_ms(const ScheduleConfig& schedule, std::size_t n_samples, std::uint64_t seed,
+                           std::uint32_t replicas, std::int64_t k) {
+    std::vector<PresentationSchedule> schedules = presentation_schedules(schedule, n_samples, seed, replicas);
+    std::vector<Presentation> current;
+    for (PresentationSchedule& s : schedules) current.push_back(s.next());
+    double t = 0.0;
+    for (std::int64_t done = 0; done < k; ++done) {
+        std::size_t s = 0;  // the earliest end (ties: the lower replica), as drive_presentations takes them
+        for (std::size_t q = 1; q < current.size(); ++q)
+            if (current[q].end_ms < current[s].end_ms) s = q;
+        t = current[s].end_ms;
+        current[s] = schedules[s].next();
+    }
+    return t;
+}
+
 std::int64_t drive_presentations(Simulator& sim, const DriveTargets& targets, const Dataset& data,
                                  const DriveOptions& options, RunObserver& observer, const std::atomic<bool>* stop,
                                  const std::function<bool(std::int64_t)>& checkpoint,

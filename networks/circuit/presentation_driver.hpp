@@ -50,6 +50,11 @@ struct DriveOptions {
 std::vector<PresentationSchedule> presentation_schedules(const ScheduleConfig& schedule, std::size_t n_samples,
                                                          std::uint64_t seed, std::uint32_t replicas);
 
+// When the k-th presentation over all replicas ends, in the driver's order of events (0 for
+// k <= 0): the schedules are a property of the seed alone, so this is known before the run.
+double presentation_end_ms(const ScheduleConfig& schedule, std::size_t n_samples, std::uint64_t seed,
+                           std::uint32_t replicas, std::int64_t k);
+
 // Runs the schedule on a simulator that has not started yet (it starts it at 0). checkpoint(done)
 // returns false to stop; on_teacher_onset(replica, t) sees every onset. Returns the number of
 // presentations that ended. Throws Interrupted (stop_flag.hpp) when `stop` is raised.
