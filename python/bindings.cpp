@@ -16,11 +16,15 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <thread>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "networks/circuit/circuit_session.hpp"
+#include "networks/circuit/stop_flag.hpp"
 #include "networks/config_reader.hpp"
 #include "networks/experiment.hpp"
 #include "networks/network_builder.hpp"
@@ -293,28 +297,18 @@ py::object load_toml(const std::string& path, const std::vector<std::string>& ov
     return py::module_::import("tomllib").attr("loads")(toml::format(doc));
 }
 
-// `settle run` from Python: the same front end (networks/run_config.hpp) builds and runs the
-// config into `out`. The experiment runs in a worker thread while this (main) thread polls for
-// Ctrl-C with the GIL held: Python's signal handlers run only in the main thread. Ctrl-C raises
-// the run's stop flag, the experiment ends as an interrupted run (its file flushed and marked),
-// and KeyboardInterrupt follows.
-std::string run_config(const std::string& path, const std::string& out, const std::vector<std::string>& overrides,
-                       long long seed, bool force) {
-    RunRequest request;
-    request.config_path = path;
-    request.out_path = out.empty() ? std::filesystem::path(path).stem().string() + ".h5" : out;
-    request.overrides = overrides;
-    request.seed = seed;
-    request.force = force;
-    request.quiet = true;
-    LoadedConfig cfg;
-    std::unique_ptr<Experiment> experiment = build_experiment(request, cfg);
-    std::atomic<bool> stop{false}, done{false};
-    std::string summary;
+// Runs work() in a worker thread while this (the calling) thread waits with the GIL released and
+// polls for Ctrl-C with it held: Python's signal handlers run only in the main thread. On Ctrl-C
+// `flag` is raised (work() decides how it stops at a consistent point) and, once work() has
+// returned, KeyboardInterrupt is raised. poll() runs on this thread every 50 ms (a progress bar).
+// Exceptions of work() are re-thrown here; settle::circuit::Interrupted ends work() quietly.
+void run_interruptibly(const std::function<void()>& work, std::atomic<bool>& flag, const std::function<void()>& poll = {}) {
+    std::atomic<bool> done{false};
     std::exception_ptr failure;
     std::thread worker([&] {
         try {
-            summary = execute_experiment(*experiment, cfg, request, &stop).dump();
+            work();
+        } catch (const circuit::Interrupted&) {
         } catch (...) {
             failure = std::current_exception();
         }
@@ -326,9 +320,10 @@ std::string run_config(const std::string& path, const std::string& out, const st
             py::gil_scoped_release no_gil;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
+        if (poll) poll();
         if (!interrupted && PyErr_CheckSignals() != 0) {
-            interrupted = true;  // the KeyboardInterrupt stays set while the run ends
-            stop = true;
+            interrupted = true;  // the KeyboardInterrupt stays set while work() ends
+            flag = true;
         }
     }
     {
@@ -337,8 +332,225 @@ std::string run_config(const std::string& path, const std::string& out, const st
     }
     if (interrupted) throw py::error_already_set();
     if (failure) std::rethrow_exception(failure);
+}
+
+// `settle run` from Python: the same front end (networks/run_config.hpp) builds and runs the
+// config into `out`. Ctrl-C raises the run's stop flag, the experiment ends as an interrupted
+// run (its file flushed and marked), and KeyboardInterrupt follows.
+std::string run_config(const std::string& path, const std::string& out, const std::vector<std::string>& overrides,
+                       long long seed, bool force) {
+    RunRequest request;
+    request.config_path = path;
+    request.out_path = out.empty() ? std::filesystem::path(path).stem().string() + ".h5" : out;
+    request.overrides = overrides;
+    request.seed = seed;
+    request.force = force;
+    request.quiet = true;
+    LoadedConfig cfg;
+    std::unique_ptr<Experiment> experiment = build_experiment(request, cfg);
+    std::atomic<bool> stop{false};
+    std::string summary;
+    run_interruptibly([&] { summary = execute_experiment(*experiment, cfg, request, &stop).dump(); }, stop);
     return summary;
 }
+
+// A spiking learning circuit trained, evaluated and read step by step (networks/circuit/
+// circuit_session.hpp); settle.Circuit wraps it. The config is a whole circuit config (the keys
+// of a TOML file with experiment = "circuit").
+class Circuit {
+public:
+    Circuit(const py::dict& config, const std::vector<std::string>& overrides, long long seed) {
+        doc_ = to_toml(config, "");
+        for (const auto& o : overrides) apply_override(doc_, o);
+        ConfigTable root(doc_, "");
+        LoadedConfig common;
+        read_common(root, common);
+        if (common.experiment != "circuit")
+            throw ConfigError("experiment", "settle.Circuit runs experiment = \"circuit\", got \"" + common.experiment + "\"");
+        circuit::CircuitConfig cfg = circuit::parse_circuit_config(root);
+        root.finish();
+        seed_ = seed >= 0 ? static_cast<std::uint64_t>(seed) : common.seed;
+        const std::vector<std::string> names = cfg.population_names();
+        recorder_ = std::make_unique<MemoryRecorder>(names.size(), cfg.record.reports.size());
+        session_ = std::make_unique<circuit::CircuitSession>(cfg, seed_, recorder_.get());
+        session_->set_stop(&stop_);
+    }
+
+    // Trains `more` more presentations (default: up to the configured number), pausing at a
+    // presentation end on Ctrl-C: the state is then one train() continues from.
+    std::int64_t train(long long more, bool progress) {
+        if (more < -1) throw ConfigError("presentations", "must be >= 0, got " + std::to_string(more));
+        guard_running();
+        Running running{running_};
+        stop_ = false;
+        const std::int64_t from = session_->presentations_done();
+        const std::int64_t until = more >= 0 ? from + more : session_->configured_presentations();
+        std::atomic<bool> pause{false};
+        std::atomic<std::int64_t> done{from};
+        ProgressBar bar(progress, static_cast<double>(std::max<std::int64_t>(0, until - from)), "presentations");
+        // One presentation per call: parts give bitwise the events of one call.
+        run_interruptibly(
+            [&] {
+                while (done < until && !pause) done = session_->train(done + 1);
+            },
+            pause, [&] { bar.update(static_cast<double>(done - from), 0); });
+        bar.finish();
+        return done;
+    }
+
+    py::dict evaluate() {
+        guard_running();
+        Running running{running_};
+        circuit::CircuitSession::Evaluation e;
+        stop_ = false;
+        run_interruptibly([&] { e = session_->evaluate(); }, stop_);
+        py::dict d;
+        d["test_error"] = e.test_error;
+        if (e.classification) d["test_accuracy"] = 1.0 - e.test_error;
+        py::array_t<double> out({static_cast<py::ssize_t>(e.outputs), static_cast<py::ssize_t>(e.inputs)});
+        std::copy(e.decoded.begin(), e.decoded.end(), out.mutable_data());
+        d["outputs"] = out;
+        return d;
+    }
+
+    py::dict derivative_test(const py::object& gs, const py::object& delays, long long trials, long long inputs,
+                             double settle_ms, long long seed) {
+        guard_running();
+        Running running{running_};
+        circuit::DerivativeTestConfig q = session_->config().derivative_test;
+        if (!gs.is_none()) q.teacher_strengths = positive_list(gs, "teacher_strengths");
+        if (!delays.is_none()) q.delays_ms = positive_list(delays, "delays_ms");
+        if (trials >= 0) q.trials = static_cast<int>(trials);
+        if (inputs >= 0) q.inputs = static_cast<int>(inputs);
+        if (!std::isnan(settle_ms)) q.settle_ms = settle_ms;
+        if (q.trials < 1) throw ConfigError("trials", "must be >= 1");
+        if (q.inputs < 1) throw ConfigError("inputs", "must be >= 1");
+        if (!(q.settle_ms >= 0.0) || !std::isfinite(q.settle_ms)) throw ConfigError("settle_ms", "must be finite and >= 0");
+        std::vector<circuit::DerivativeCell> cells;
+        stop_ = false;
+        run_interruptibly([&] { cells = session_->derivative_test(q, seed >= 0 ? static_cast<std::uint64_t>(seed) : seed_); }, stop_);
+        const std::size_t hidden = cells.empty() ? 0 : cells.front().cos_mean.size();
+        auto column = [&](auto field) {
+            py::array_t<double> a({static_cast<py::ssize_t>(cells.size()), static_cast<py::ssize_t>(hidden)});
+            for (std::size_t c = 0; c < cells.size(); ++c)
+                for (std::size_t l = 0; l < hidden; ++l) a.mutable_at(c, l) = (cells[c].*field)[l];
+            return a;
+        };
+        py::dict d;
+        std::vector<double> g, delay;
+        for (const auto& c : cells) {
+            g.push_back(c.g);
+            delay.push_back(c.delay_ms);
+        }
+        d["teacher_strength"] = to_array(g);
+        d["delay_ms"] = to_array(delay);
+        d["cos"] = column(&circuit::DerivativeCell::cos_mean);
+        d["cos_ci95"] = column(&circuit::DerivativeCell::cos_ci95);
+        d["angle_deg"] = column(&circuit::DerivativeCell::angle_deg_mean);
+        d["shuffled_cos"] = column(&circuit::DerivativeCell::shuffled_cos_mean);
+        d["shuffled_cos_ci95"] = column(&circuit::DerivativeCell::shuffled_cos_ci95);
+        d["unpaired_cos"] = column(&circuit::DerivativeCell::unpaired_cos_mean);
+        d["unpaired_cos_ci95"] = column(&circuit::DerivativeCell::unpaired_cos_ci95);
+        return d;
+    }
+
+    py::dict weights() const {
+        guard_running();
+        py::dict d;
+        for (const auto& [name, m] : session_->weights()) {
+            py::array_t<double> a({static_cast<py::ssize_t>(m.rows), static_cast<py::ssize_t>(m.cols)});
+            std::copy(m.values.begin(), m.values.end(), a.mutable_data());
+            d[py::str(name)] = a;
+        }
+        return d;
+    }
+
+    std::size_t population_index(const std::string& name) const {
+        const std::vector<std::string> names = session_->population_names();
+        const auto it = std::find(names.begin(), names.end(), name);
+        if (it == names.end()) throw py::key_error("no population named '" + name + "'");
+        return static_cast<std::size_t>(it - names.begin());
+    }
+
+    py::tuple spikes(const std::string& population) const {
+        guard_running();
+        const std::size_t p = population_index(population);
+        const auto& rec = session_->config().record.spikes;
+        if (std::find(rec.begin(), rec.end(), population) == rec.end())
+            throw py::value_error("the spikes of '" + population + "' are not recorded ([record] spikes of the config)");
+        return py::make_tuple(to_array(recorder_->spike_times_[p]),
+                              to_array<std::uint64_t>(std::vector<std::uint64_t>(recorder_->spike_nodes_[p].begin(),
+                                                                                 recorder_->spike_nodes_[p].end())));
+    }
+
+    py::tuple report(const std::string& population) const {
+        guard_running();
+        const auto& reports = session_->config().record.reports;
+        const std::vector<int> units = session_->config().population_units();
+        for (std::size_t k = 0; k < reports.size(); ++k) {
+            if (reports[k].population != population) continue;
+            std::vector<std::uint64_t> nodes(reports[k].nodes.begin(), reports[k].nodes.end());
+            if (nodes.empty())
+                for (int u = 0; u < units[population_index(population)]; ++u) nodes.push_back(static_cast<std::uint64_t>(u));
+            const std::size_t columns = nodes.size() * reports[k].variables.size();
+            const std::vector<double>& flat = recorder_->samples_[k];
+            py::array_t<double> data({static_cast<py::ssize_t>(recorder_->sample_times_[k].size()), static_cast<py::ssize_t>(columns)});
+            std::copy(flat.begin(), flat.end(), data.mutable_data());
+            return py::make_tuple(to_array(recorder_->sample_times_[k]), data, reports[k].variables, to_array(nodes));
+        }
+        throw py::key_error("no report of '" + population + "' ([[record.report]] of the config)");
+    }
+
+    py::dict stats() const {
+        guard_running();
+        const RunStats& s = session_->stats();
+        py::dict d;
+        d["simulated_ms"] = session_->now_ms();
+        d["presentations"] = session_->presentations_done();
+        d["events"] = s.events;
+        d["synaptic_events"] = s.synaptic_events;
+        py::dict spikes;
+        const std::vector<std::string> names = session_->population_names();
+        for (std::size_t p = 0; p < names.size(); ++p) spikes[py::str(names[p])] = p < s.spikes.size() ? s.spikes[p] : 0;
+        d["spikes"] = spikes;
+        return d;
+    }
+
+    std::int64_t presentations_done() const { return session_->presentations_done(); }
+    std::int64_t configured_presentations() const { return session_->configured_presentations(); }
+    double now() const { return session_->now_ms(); }
+    std::vector<std::string> populations() const { return session_->population_names(); }
+    py::array_t<double> teacher_onsets() const { return to_array(session_->teacher_onsets()); }
+    std::string longhand() const { return session_->longhand(); }
+    std::uint64_t seed() const { return seed_; }
+
+private:
+    struct Running {
+        std::atomic<bool>& flag;
+        explicit Running(std::atomic<bool>& f) : flag(f) { flag = true; }
+        ~Running() { flag = false; }
+    };
+    void guard_running() const {
+        if (running_) throw std::runtime_error("this Circuit is running (in another thread)");
+    }
+    static std::vector<double> positive_list(const py::object& v, const std::string& key) {
+        std::vector<double> out;
+        for (const auto& x : v) {
+            const double d = x.cast<double>();
+            if (!(d > 0.0) || !std::isfinite(d)) throw ConfigError(key, "every value must be finite and > 0, got " + std::to_string(d));
+            out.push_back(d);
+        }
+        if (out.empty()) throw ConfigError(key, "must not be empty");
+        return out;
+    }
+
+    toml_value doc_;
+    std::uint64_t seed_ = 1;
+    std::unique_ptr<MemoryRecorder> recorder_;
+    std::unique_ptr<circuit::CircuitSession> session_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> running_{false};
+};
 
 }  // namespace
 
@@ -385,6 +597,25 @@ PYBIND11_MODULE(_settle, m) {
         .def("connections", &Simulation::connections, py::arg("projection"),
              "(source node ids, target node ids) of a sparse projection, uint64.")
         .def("stats", &Simulation::stats, "simulated_ms, events, synaptic_events and spikes per population so far.");
+    py::class_<Circuit>(m, "CircuitSession", "A spiking learning circuit (settle.Circuit wraps it).")
+        .def(py::init<const py::dict&, const std::vector<std::string>&, long long>(), py::arg("config"),
+             py::arg("overrides") = std::vector<std::string>{}, py::arg("seed") = -1)
+        .def("train", &Circuit::train, py::arg("presentations") = -1, py::arg("progress") = true)
+        .def("evaluate", &Circuit::evaluate)
+        .def("derivative_test", &Circuit::derivative_test, py::arg("teacher_strengths") = py::none(),
+             py::arg("delays_ms") = py::none(), py::arg("trials") = -1, py::arg("inputs") = -1,
+             py::arg("settle_ms") = std::numeric_limits<double>::quiet_NaN(), py::arg("seed") = -1)
+        .def("weights", &Circuit::weights)
+        .def("spikes", &Circuit::spikes, py::arg("population"))
+        .def("report", &Circuit::report, py::arg("population"))
+        .def("stats", &Circuit::stats)
+        .def_property_readonly("presentations_done", &Circuit::presentations_done)
+        .def_property_readonly("presentations", &Circuit::configured_presentations)
+        .def_property_readonly("now", &Circuit::now)
+        .def_property_readonly("populations", &Circuit::populations)
+        .def_property_readonly("teacher_onsets", &Circuit::teacher_onsets)
+        .def_property_readonly("seed", &Circuit::seed)
+        .def("longhand", &Circuit::longhand);
     m.def("run_config", &run_config, py::arg("path"), py::arg("out") = "", py::arg("overrides") = std::vector<std::string>{},
           py::arg("seed") = -1, py::arg("force") = false,
           "Runs a config file exactly as `settle run` does, into `out`; returns the run's JSON summary.");

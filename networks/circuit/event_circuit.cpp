@@ -602,6 +602,16 @@ std::vector<DerivativeCell> EventCircuit::temporal_derivative_test(const Eigen::
 
 EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
                                         const std::function<bool(std::int64_t)>& checkpoint, RunObserver* observer) {
+    begin_training(data, presentations, seed, observer);
+    continue_training(presentations, checkpoint);
+    if (presentations == 0) checkpoint(0);
+    sim_->finish();
+    return training_state();
+}
+
+void EventCircuit::begin_training(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                                  RunObserver* observer) {
+    if (driver_) throw std::logic_error("EventCircuit: training has begun already");
     const CircuitConfig& cfg = config_;
     const auto S = static_cast<std::uint32_t>(cfg.streams);
     Simulator& sim = *sim_;
@@ -629,7 +639,7 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
             sim.add_probe(probe);
         }
     }
-    Forward forward(to, record_start_ms_);
+    forward_ = std::make_unique<Forward>(to, record_start_ms_);
     DriveTargets targets;
     targets.input_population = 0;
     targets.input = input_;
@@ -642,12 +652,22 @@ EventCircuit::State EventCircuit::train(const Dataset& data, std::int64_t presen
     options.checkpoint_every = std::max<std::int64_t>(1, presentations / std::max(1, cfg.checkpoints));
     options.eta_final_fraction = cfg.eta_final_fraction;
     options.seed = seed;
-    drive_presentations(sim, targets, data, options, forward, stop_.get(), checkpoint, [&](std::uint32_t s, double t) {
+    driver_ = std::make_unique<PresentationDriver>(sim, targets, data, options, [this](std::uint32_t s, double t) {
         if (s == 0 && t >= record_start_ms_) teacher_onsets_.push_back(t);
     });
+}
+
+std::int64_t EventCircuit::continue_training(std::int64_t until, const std::function<bool(std::int64_t)>& checkpoint) {
+    if (!driver_) throw std::logic_error("EventCircuit: continue_training before begin_training");
+    return driver_->drive(until, *forward_, stop_.get(), checkpoint);
+}
+
+std::int64_t EventCircuit::presentations_done() const { return driver_ ? driver_->done() : 0; }
+
+EventCircuit::State EventCircuit::training_state() const {
     State st;
-    const RunStats& rs = sim.stats();
-    st.t = sim.now();
+    const RunStats& rs = sim_->stats();
+    st.t = sim_->now();
     st.input_spikes = static_cast<double>(rs.spikes[0]);
     for (std::size_t l = 1; l < rs.spikes.size(); ++l) st.neuron_spikes += static_cast<double>(rs.spikes[l]);
     st.synaptic_events = static_cast<double>(rs.synaptic_events);

@@ -69,6 +69,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/presentation_driver.hpp"
 #include "networks/circuit/stop_flag.hpp"
 #include "networks/circuit/rate_circuit.hpp"
 #include "networks/circuit/static_network.hpp"
@@ -87,7 +88,7 @@ public:
     EventCircuit(const CircuitConfig& config, std::uint64_t seed);
     EventCircuit(const EventCircuit&) = delete;
     EventCircuit& operator=(const EventCircuit&) = delete;
-    EventCircuit(EventCircuit&&) = default;
+    EventCircuit(EventCircuit&&) = delete;  // the training driver refers to it
 
     // Totals of a training run (cf. SpikingCircuit::State).
     struct State {
@@ -114,9 +115,21 @@ public:
     // recorded populations' spikes (record_spikes) of the training network.
     State train(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
                 const std::function<bool(std::int64_t)>& checkpoint, RunObserver* observer = nullptr);
+    // train() in parts, for drivers that evaluate or read between them (the Python API):
+    // begin_training sets up the schedule, recording and annealing of a training run of
+    // `presentations` presentations (`data` must outlive the circuit); continue_training drives
+    // until `until` presentations have ended in total. Parts give bitwise the events of one train() call; at
+    // presentation number `presentations` the buffered replica updates are applied, as at the
+    // end of train(); training may continue past it (learning rates at their final fraction).
+    void begin_training(const Dataset& data, std::int64_t presentations, std::uint64_t seed,
+                        RunObserver* observer = nullptr);
+    std::int64_t continue_training(std::int64_t until, const std::function<bool(std::int64_t)>& checkpoint);
+    std::int64_t presentations_done() const;
+    State training_state() const;
     // Population indices of the training network, for recording: 0 = input, l = layer l.
     Network& network() { return *net_; }
     Simulator& simulator() { return *sim_; }
+    const Simulator& simulator() const { return *sim_; }
     void record_spikes(std::size_t population) { sim_->record_spikes(population); }
 
     // Recording (config().record): `observer` receives, during the last window_presentations
@@ -179,6 +192,8 @@ private:
     std::vector<std::shared_ptr<DenseMatrix>> P_, one_to_one_;
     std::vector<TwoChannelUnitPopulation*> interneurons_;
     RunObserver* record_observer_ = nullptr;
+    std::unique_ptr<RunObserver> forward_;  // the recording window's filter (train's observer)
+    std::unique_ptr<PresentationDriver> driver_;
     StopFlag stop_;
     double record_start_ms_ = 0.0;
     std::vector<double> teacher_onsets_;

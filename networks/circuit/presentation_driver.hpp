@@ -55,7 +55,49 @@ std::vector<PresentationSchedule> presentation_schedules(const ScheduleConfig& s
 double presentation_end_ms(const ScheduleConfig& schedule, std::size_t n_samples, std::uint64_t seed,
                            std::uint32_t replicas, std::int64_t k);
 
-// Runs the schedule on a simulator that has not started yet (it starts it at 0). checkpoint(done)
+// The driver's state between calls: training can stop after any presentation and continue later
+// (EventCircuit's continued training, the Python API's Circuit.train) with bitwise the events of
+// one uninterrupted drive, because a call ends right after a presentation's end has been
+// processed completely (next sample drawn, rates and teacher switched) and the next call only
+// advances the simulator from there.
+class PresentationDriver {
+public:
+    // `options.presentations` is the training run's length: the learning-rate annealing's horizon
+    // (past it the rates stay at eta_final_fraction) and the presentation at which the buffered
+    // replica updates are applied (Simulator::finish), as at the end of a run. The simulator
+    // must not have started; `data` must outlive the driver.
+    PresentationDriver(Simulator& sim, DriveTargets targets, const Dataset& data, DriveOptions options,
+                       std::function<void(std::uint32_t, double)> on_teacher_onset = {});
+    // Drives until `until` presentations have ended in total (starting the simulator on the first
+    // call). checkpoint(done) returns false to stop. `stop` interrupts the kernel at once and
+    // throws Interrupted (stop_flag.hpp; the state cannot be continued). Returns the
+    // presentations ended so far.
+    std::int64_t drive(std::int64_t until, RunObserver& observer, const std::atomic<bool>* stop,
+                       const std::function<bool(std::int64_t)>& checkpoint);
+    std::int64_t done() const { return done_; }
+    // False once a checkpoint asked to stop: the schedule's state is then not continued.
+    bool can_continue() const { return can_continue_; }
+
+private:
+    void anneal();
+    // Replica s's presentation ended at t: its next sample, input rates, teacher off.
+    void next_presentation(std::uint32_t s, double t);
+    Simulator& sim_;
+    DriveTargets targets_;
+    const Dataset& data_;
+    DriveOptions options_;
+    std::function<void(std::uint32_t, double)> on_teacher_onset_;
+    std::vector<PresentationSchedule> schedules_;
+    std::vector<Presentation> current_;
+    std::vector<bool> teacher_on_;
+    std::int64_t done_ = 0;
+    bool started_ = false, can_continue_ = true;
+    bool pending_next_ = false;  // a call stopped at replica pending_replica_'s presentation end
+    std::uint32_t pending_replica_ = 0;
+};
+
+// Runs the whole schedule on a simulator that has not started yet (it starts it at 0): a
+// PresentationDriver driven to options.presentations, then Simulator::finish. checkpoint(done)
 // returns false to stop; on_teacher_onset(replica, t) sees every onset. Returns the number of
 // presentations that ended. Throws Interrupted (stop_flag.hpp) when `stop` is raised.
 std::int64_t drive_presentations(Simulator& sim, const DriveTargets& targets, const Dataset& data,

@@ -50,6 +50,7 @@
 #include <Eigen/Core>
 
 #include "networks/circuit/circuit_config.hpp"
+#include "networks/circuit/derivative_cell.hpp"
 #include "networks/circuit/stop_flag.hpp"
 #include "networks/circuit/static_network.hpp"
 #include "networks/circuit/tasks.hpp"
@@ -145,12 +146,7 @@ Alignment measure_alignment(RateCircuit& c, const Eigen::MatrixXd& x, const Eige
 // the static network with the circuit's current weights. The control delivers the teacher's
 // error signal shuffled across output neurons: target y' = V*_L + P (y - V*_L) with V*_L the
 // settled output prediction and P a random cyclic permutation (no fixed point) per input.
-struct DerivativeCell {
-    double g = 0.0, delay_ms = 0.0;
-    std::vector<double> cos_mean, cos_ci95, angle_deg_mean;  // per hidden layer
-    std::vector<double> shuffled_cos_mean, shuffled_cos_ci95;
-    std::vector<double> unpaired_cos_mean, unpaired_cos_ci95;  // spiking mode only (spiking_circuit.hpp)
-};
+// One cell of the table: DerivativeCell (derivative_cell.hpp).
 // The shuffled control's targets: y' = V + P (y - V) per column, with V the settled output
 // prediction and P a uniformly random cyclic permutation (no output keeps its own error).
 Eigen::MatrixXd shuffled_teacher_targets(const Eigen::MatrixXd& y, const Eigen::MatrixXd& settled_prediction,

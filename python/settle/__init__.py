@@ -25,7 +25,7 @@ __version__ = _settle.__version__
 git_revision = _settle.git_revision
 ConfigError = _settle.ConfigError
 
-__all__ = ["Network", "Simulator", "ConfigError", "load_config", "run_config", "__version__"]
+__all__ = ["Network", "Simulator", "Circuit", "ConfigError", "load_config", "run_config", "__version__"]
 
 
 def _plain(value):
@@ -181,6 +181,120 @@ class Simulator:
     def stats(self):
         """Counts so far: simulated_ms, events, synaptic_events, spikes per population."""
         return self._sim.stats()
+
+
+class Circuit:
+    """A spiking learning circuit (docs/science.md, "The circuit"), trained, evaluated and read step
+    by step on settle's event-driven kernel: what `settle run` does with experiment = "circuit",
+    in parts a script can interleave.
+
+        c = settle.Circuit("examples/circuit_moons.toml", overrides=["circuit.presentations=400"])
+        c.evaluate()["test_error"]          # before training
+        c.train(200)                         # 200 presentations ...
+        c.train()                            # ... and on to the configured number
+        c.evaluate()["test_accuracy"]        # as `settle run` reports test_accuracy
+        times_ms, node_ids = c.spikes("layer1")
+
+    `config` is a circuit config file (TOML, experiment = "circuit") or its dict. The same seed
+    gives the spikes, weights and test errors of `settle run` with that config; train(a) then
+    train(b) gives bitwise the spikes and weights of train(a + b). evaluate(), weights() and
+    derivative_test() never change the training state. Only the spiking mode on the event engine
+    runs here (circuit.mode = "spiking", circuit.engine = "event"); run_config runs any config.
+    Ctrl-C in train() stops at the next presentation end (train() continues from there) and
+    raises KeyboardInterrupt; in evaluate() or derivative_test() it abandons the test.
+    """
+
+    def __init__(self, config, overrides=(), seed=None):
+        """config: a path to a TOML file or a dict of its keys; overrides: `--set`-style strings
+        ("circuit.presentations=400"); seed: the master seed (default: the config's)."""
+        if isinstance(config, dict):
+            doc = _plain(config)
+        else:
+            doc = _settle.load_toml(str(config), [str(o) for o in overrides])
+            overrides = ()
+        self._c = _settle.CircuitSession(doc, [str(o) for o in overrides], -1 if seed is None else int(seed))
+
+    def train(self, presentations=None, progress=True):
+        """Trains `presentations` more presentations (default: on to the configured
+        circuit.presentations, the learning rates' annealing horizon; past it they stay at their
+        final fraction). progress: a bar on stderr when it is a terminal. Returns self."""
+        self._c.train(-1 if presentations is None else int(_plain(presentations)), bool(progress))
+        return self
+
+    @property
+    def presentations_done(self):
+        """Presentations trained so far (over all streams)."""
+        return self._c.presentations_done
+
+    @property
+    def presentations(self):
+        """The configured training run's length (circuit.presentations)."""
+        return self._c.presentations
+
+    @property
+    def now(self):
+        """Simulated time of the training network, ms (each stream runs this long)."""
+        return self._c.now
+
+    @property
+    def seed(self):
+        return self._c.seed
+
+    @property
+    def populations(self):
+        """The training network's populations: input, layer1 .. layer<L> (the output), then
+        interneurons or feedback units when the config has them."""
+        return list(self._c.populations)
+
+    def evaluate(self):
+        """The test pass of `settle run` with the current weights (plasticity frozen, no teacher):
+        {"test_error": error rate (classification) or mean squared error, "test_accuracy"
+        (classification only), "outputs": decoded output potentials, outputs x test inputs}."""
+        return self._c.evaluate()
+
+    def derivative_test(self, teacher_strengths=None, delays_ms=None, trials=None, inputs=None, settle_ms=None,
+                        seed=None):
+        """Hinton's temporal-derivative test on the current weights (docs/science.md), as `settle
+        run` computes its table; arguments default to the config's [circuit.derivative_test].
+        Returns numpy arrays, one row per (teacher strength, delay) cell, strengths outermost:
+        teacher_strength, delay_ms, and [cell, hidden layer] arrays cos, cos_ci95, angle_deg,
+        shuffled_cos, shuffled_cos_ci95, unpaired_cos, unpaired_cos_ci95."""
+        return self._c.derivative_test(None if teacher_strengths is None else _plain(list(teacher_strengths)),
+                                       None if delays_ms is None else _plain(list(delays_ms)),
+                                       -1 if trials is None else int(trials), -1 if inputs is None else int(inputs),
+                                       float("nan") if settle_ms is None else float(_plain(settle_ms)),
+                                       -1 if seed is None else int(seed))
+
+    def weights(self):
+        """The current weights as the run's file names them: {"W1": array (n_1 x n_0), "b1":
+        array (n_1 x 1), ...}, float64 copies."""
+        return self._c.weights()
+
+    def spikes(self, population):
+        """Spikes of a population named in the config's [record] spikes, during the recording
+        window (the last record.window_presentations presentations of the configured run): (times
+        in ms, float64; node ids, uint64: stream s, channel c (0 somatic, 1 prediction), unit i
+        has id (s * 2 + c) * n + i; the input has s * n + i)."""
+        return self._c.spikes(population)
+
+    def report(self, population):
+        """A [[record.report]] of the config: (times in ms, data[time, node x variable], variable
+        names, node ids)."""
+        return self._c.report(population)
+
+    @property
+    def teacher_onsets(self):
+        """Stream 0's teacher onsets inside the recording window, ms (float64)."""
+        return self._c.teacher_onsets
+
+    def stats(self):
+        """simulated_ms, presentations, events, synaptic_events and spikes per population so far."""
+        return self._c.stats()
+
+    def longhand(self):
+        """The training network written out as a plain network config (TOML text): populations,
+        dense projections, rules and the [drive] table; `settle run` on it fires the same spikes."""
+        return self._c.longhand()
 
 
 def load_config(path, overrides=()):

@@ -337,3 +337,162 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     # piped stderr: no bar even when asked
     proc = subprocess.run([sys.executable, script, "on"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "ev/s" not in proc.stderr
+
+
+# A small spiking circuit on the event engine (as tests/python/test_circuit_recording.py's).
+CIRCUIT_TOML = textwrap.dedent("""
+    name = "moons_python"
+    experiment = "circuit"
+    seed = 2
+    [task]
+    kind = "two_moons"
+    n_train = 200
+    n_test = 40
+    n_in = 6
+    [circuit]
+    mode = "spiking"
+    engine = "event"
+    hidden = [8]
+    streams = 3
+    [training]
+    presentations = {presentations}
+    checkpoints = 1
+    control_output_only = false
+    control_frozen = false
+    test_window_ms = 100.0
+    [record]
+    spikes = "all"
+    window_presentations = 6
+    weights = true
+    [[record.report]]
+    population = "layer1"
+    variables = ["U", "Vbar"]
+    nodes = [0, 1, 17]
+    dt_ms = 1.0
+    [derivative_test]
+    enabled = true
+    inputs = 5
+    trials = 4
+    teacher_strengths = [0.2]
+    delays_ms = [5.0, 10.0]
+    on = "trained"
+""")
+
+
+def circuit_config(tmp_path, presentations=60):
+    path = tmp_path / "circuit.toml"
+    path.write_text(CIRCUIT_TOML.format(presentations=presentations))
+    return path
+
+
+def test_circuit_equals_the_cli_in_parts_and_evaluation_changes_nothing(tmp_path):
+    config = circuit_config(tmp_path)
+    out = tmp_path / "circuit.h5"
+    subprocess.run([SETTLE, "run", config, "--out", out, "-q", "--force"], check=True, capture_output=True)
+    c = settle.Circuit(config)
+    assert c.populations == ["input", "layer1", "layer2"] and c.presentations == 60
+    initial = c.evaluate()
+    c.train(25, progress=False)
+    assert c.presentations_done == 25
+    c.evaluate()  # between two parts: a separate frozen network, the training state untouched
+    c.weights()
+    c.train(progress=False)  # on to the configured 60
+    assert c.presentations_done == 60
+    final = c.evaluate()
+    with h5py.File(out, "r") as f:
+        metrics = f["settle/metrics"]
+        assert initial["test_error"] == metrics["test_error_initial"][0]
+        assert final["test_error"] == metrics["test_error_final"][0]
+        assert final["test_accuracy"] == metrics["test_accuracy"][0]
+        assert final["outputs"].shape == (2, 40) and final["outputs"].dtype == np.float64
+        for name, w in c.weights().items():
+            assert w.tobytes() == f[f"settle/arrays/{name}"][:].astype(np.float64).tobytes(), name
+        for p in c.populations:
+            t, n = c.spikes(p)
+            assert len(t) > 100, p
+            assert t.tobytes() == f[f"spikes/{p}/timestamps"][:].tobytes(), p
+            assert n.tobytes() == f[f"spikes/{p}/node_ids"][:].astype(np.uint64).tobytes(), p
+        times, data, names, nodes = c.report("layer1")
+        assert names == ["U", "Vbar"] and nodes.tolist() == [0, 1, 17] and data.shape == (len(times), 6)
+        # the file stores reports as float32, as SONATA does
+        assert np.array_equal(data.astype(np.float32), f["report/layer1/data"][:])
+        assert np.array_equal(c.teacher_onsets, metrics["circuit_teacher_onsets_ms"][:])
+        # the temporal-derivative table of the trained circuit, as the run computed it
+        table = c.derivative_test()
+        assert table["teacher_strength"].tolist() == [0.2, 0.2] and table["delay_ms"].tolist() == [5.0, 10.0]
+        for key in ("cos", "cos_ci95", "angle_deg", "shuffled_cos", "unpaired_cos"):
+            assert table[key].shape == (2, 1)
+            assert table[key][:, 0].tolist() == metrics[f"derivative_trained_{key}_l1"][:].tolist(), key
+    assert c.stats()["presentations"] == 60
+
+
+def test_circuit_training_past_the_configured_run_and_from_a_dict(tmp_path):
+    doc = settle._settle.load_toml(str(circuit_config(tmp_path, presentations=20)), [])
+    a = settle.Circuit(doc)
+    a.train(progress=False).train(10, progress=False)
+    assert a.presentations_done == 30
+    b = settle.Circuit(doc)
+    b.train(20, progress=False)
+    b.train(10, progress=False)
+    assert all(a.weights()[k].tobytes() == b.weights()[k].tobytes() for k in a.weights())
+    assert settle.Circuit(doc, seed=3).weights()["W1"].tobytes() != a.weights()["W1"].tobytes()
+
+
+def stepped_without_recording(doc):
+    del doc["record"]
+    doc["circuit"]["engine"] = "stepped"
+
+
+def set_key(section, key, value):
+    return lambda doc: doc.setdefault(section, {}).__setitem__(key, value) if section else doc.__setitem__(key, value)
+
+
+@pytest.mark.parametrize("change, message", [
+    (set_key("circuit", "mode", "rate"), "circuit.engine: \"event\" runs the spiking mode"),
+    (stepped_without_recording, "circuit.engine: a Circuit session runs the event engine"),
+    (set_key("circuit", "hidden", [0]), "circuit.hidden"),
+    (set_key("circuit", "colour", 1), "circuit.colour"),
+    (set_key("circuit", "tau_ms", float("nan")), "circuit.tau_ms"),
+    (set_key(None, "experiment", "network"), "experiment"),
+])
+def test_circuit_bad_input_raises_with_the_clis_message(tmp_path, change, message):
+    doc = settle._settle.load_toml(str(circuit_config(tmp_path)), [])
+    change(doc)
+    with pytest.raises(settle.ConfigError) as info:
+        settle.Circuit(doc)
+    assert message in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+def test_circuit_lookups_and_files(tmp_path):
+    with pytest.raises(OSError):
+        settle.Circuit(tmp_path / "missing.toml")
+    c = settle.Circuit(circuit_config(tmp_path, presentations=6))
+    with pytest.raises(KeyError):
+        c.spikes("nobody")
+    with pytest.raises(KeyError):
+        c.report("layer2")
+    with pytest.raises(settle.ConfigError):
+        c.train(-5)
+    with pytest.raises(settle.ConfigError, match="trials"):
+        c.derivative_test(trials=0)
+
+
+def test_ctrl_c_in_circuit_training_pauses_at_a_presentation_end(tmp_path):
+    config = circuit_config(tmp_path, presentations=3000)
+    script = tmp_path / "interrupt_circuit.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal, threading, settle
+        c = settle.Circuit({str(config)!r})
+        threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        try:
+            c.train(progress=False)
+            print("not interrupted")
+        except KeyboardInterrupt:
+            paused = c.presentations_done
+            c.train(progress=False)  # continues from the presentation it paused at
+            uninterrupted = settle.Circuit({str(config)!r}).train(progress=False)
+            same = all(c.weights()[k].tobytes() == uninterrupted.weights()[k].tobytes() for k in c.weights())
+            print("interrupted", 0 < paused < 3000, c.presentations_done == 3000, same)
+    """))
+    proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert proc.stdout.strip() == "interrupted True True True", proc.stdout + proc.stderr
