@@ -179,7 +179,18 @@ ScopedKeyLog::~ScopedKeyLog() { active_key_log = previous_; }
 
 void ConfigTable::log(const std::string& key, const std::string& fallback, const std::string& value) const {
     if (active_key_log == nullptr) return;
-    active_key_log->records.push_back(KeyRecord{key_path(key), fallback, value, has(key), "", ""});
+    // settle's keys name their unit when it is not a parameter table's (tau_ms, rate_hz, ...).
+    static const std::pair<const char*, const char*> suffixes[] = {{"_ms", "ms"}, {"_hz", "Hz"}, {"_s", "s"}, {"_rad", "rad"}};
+    std::string unit;
+    for (const auto& [suffix, u] : suffixes) {
+        const std::string_view s(suffix);
+        if (key.size() > s.size() && key.compare(key.size() - s.size(), s.size(), s) == 0) {
+            unit = u;
+            break;
+        }
+    }
+    const toml_value* node = has(key) ? &table_->as_table().at(key) : nullptr;
+    active_key_log->records.push_back(KeyRecord{key_path(key), fallback, value, has(key), unit, "", node});
 }
 
 ConfigTable::ConfigTable(const toml_value& table, std::string path) : table_(&table), path_(std::move(path)) {
@@ -204,7 +215,9 @@ const toml_value& ConfigTable::lookup(const std::string& key) {
 const toml_value* ConfigTable::raw(const std::string& key) {
     asked_.insert(key);
     if (!has(key)) return nullptr;
-    return &lookup(key);
+    const toml_value& v = lookup(key);
+    log(key, "", show(v));
+    return &v;
 }
 
 void ConfigTable::ignore(const std::string& key) { used_.insert(key); }

@@ -37,8 +37,9 @@ struct KeyRecord {
     std::string fallback;  // the default as TOML text; "" when the key is required
     std::string value;     // the value in effect, as TOML text
     bool set = false;      // true when the config gave the key
-    std::string unit;      // from a model's parameter table, when it has one (see describe())
+    std::string unit;      // a parameter table's (describe()), else the key's suffix: _ms ms, _hz Hz, _s s, _rad rad
     std::string meaning;
+    const toml_value* node = nullptr;  // the value read, inside the config document (null when absent)
 };
 
 // While one of these lives, every ConfigTable read on this thread is appended to `records`.

@@ -314,18 +314,28 @@ void read_soma_coupling(ConfigTable& t, Network& net, Population& pop) {
 
 ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
     ValueInit init;
+    // Delays are in ms whatever their form (number, values, distribution); a weight's unit is its
+    // receptor's.
+    const std::string unit = delays ? "ms" : "";
     const toml_value* raw = t.raw(key);
     if (!raw) t.fail(key, "required: a number or a table {dist = ...}");
     if (raw->is_floating() || raw->is_integer()) {
         init.value = raw->is_floating() ? raw->as_floating() : static_cast<double>(raw->as_integer());
         if (delays && !(init.value >= 0.0)) t.fail(key, "delays must be >= 0, got " + std::to_string(init.value));
+        if (!unit.empty()) t.describe(key, unit, "");
         return init;
     }
     auto sub = t.table(key);
     ConfigTable& s = *sub;
+    const auto describe_numbers = [&] {
+        if (unit.empty()) return;
+        for (const char* k : {"values", "value", "low", "high", "mean", "std", "min", "max"})
+            if (s.has(k)) s.describe(k, unit, "");
+    };
     if (s.has("values")) {
         init.kind = ValueInit::Kind::explicit_values;
         init.values = s.get_double_array("values");
+        describe_numbers();
         if (delays)
             for (double d : init.values)
                 if (!(d >= 0.0)) s.fail("values", "delays must be >= 0, got " + std::to_string(d));
@@ -351,6 +361,7 @@ ValueInit read_value_init(ConfigTable& t, const std::string& key, bool delays) {
         if (delays && init.min < 0.0) s.fail("min", "delays must be >= 0, got " + std::to_string(init.min));
         if (!(init.max >= init.min)) s.fail("max", "must be >= min");
     }
+    describe_numbers();
     s.finish();
     return init;
 }

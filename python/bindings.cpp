@@ -19,6 +19,7 @@
 #include <functional>
 #include <limits>
 #include <thread>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -287,6 +288,46 @@ private:
     bool started_ = false, closed_ = false;
     std::atomic<bool> running_{false};
 };
+
+// The unit and dotted name of every number a config's reader takes (networks/config_reader.hpp,
+// KeyRecord), keyed by the value's place in `config`: a tuple of keys and list indices. The Python layer
+// converts `quantities` values with it. `experiment`: "network" (build_network's keys) or
+// "circuit" (a whole circuit config). The config is read as the run would read it, so a value
+// out of range is refused here with the run's message.
+void index_nodes(const toml_value& v, const py::tuple& path, std::map<const toml_value*, py::tuple>& out) {
+    out.emplace(&v, path);
+    auto extended = [&](py::object segment) {
+        py::list l(path);
+        l.append(segment);
+        return py::tuple(l);
+    };
+    if (v.is_table())
+        for (const auto& [k, x] : v.as_table()) index_nodes(x, extended(py::str(k)), out);
+    else if (v.is_array())
+        for (std::size_t i = 0; i < v.as_array().size(); ++i) index_nodes(v.as_array()[i], extended(py::int_(i)), out);
+}
+
+py::dict key_units(const py::dict& config, const std::string& experiment) {
+    const toml_value doc = to_toml(config, "");
+    ScopedKeyLog log;
+    ConfigTable root(doc, "");
+    if (experiment == "circuit") {
+        LoadedConfig common;
+        read_common(root, common);
+        circuit::parse_circuit_config(root);
+    } else {
+        build_network(root, 1, false);
+    }
+    std::map<const toml_value*, py::tuple> paths;
+    index_nodes(doc, py::tuple(), paths);
+    py::dict units;
+    for (const KeyRecord& r : log.records) {
+        if (!r.node || r.unit.empty()) continue;
+        const auto it = paths.find(r.node);
+        if (it != paths.end()) units[it->second] = py::make_tuple(r.unit, r.path);
+    }
+    return units;
+}
 
 // A TOML file with `--set`-style overrides, as a Python dict (the CLI's reader and override rules).
 py::object load_toml(const std::string& path, const std::vector<std::string>& overrides) {
@@ -619,6 +660,8 @@ PYBIND11_MODULE(_settle, m) {
     m.def("run_config", &run_config, py::arg("path"), py::arg("out") = "", py::arg("overrides") = std::vector<std::string>{},
           py::arg("seed") = -1, py::arg("force") = false,
           "Runs a config file exactly as `settle run` does, into `out`; returns the run's JSON summary.");
+    m.def("key_units", &key_units, py::arg("config"), py::arg("experiment"),
+          "{(key, index, ...): (unit, the key's dotted name)} of every number the config's reader takes.");
     m.def("load_toml", &load_toml, py::arg("path"), py::arg("overrides") = std::vector<std::string>{},
           "A TOML file with --set-style overrides, read by settle's reader, as a dict.");
 }

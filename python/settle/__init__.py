@@ -14,7 +14,14 @@ The network is described with the same keys as a TOML config (docs/config.md): a
 keyword arguments are the keys of its [[population]] table, a projection's those of its
 [[projection]] table. The compiled part builds and checks it with the code `settle run` uses, so
 defaults, ranges and error messages are the same; bad keys and values raise settle.ConfigError
-(a ValueError) with the CLI's one-line message. Times are in ms, as everywhere in settle.
+(a ValueError) with the CLI's one-line message.
+
+Units: plain numbers are in settle's documented units (docs/config.md: a model's parameter table
+gives each parameter's unit, e.g. pF, nS, mV, pA, 1/ms; other keys name theirs, tau_ms in ms and
+rate_hz in Hz), as NEST takes plain floats. A `quantities` value (python3-quantities, the units
+Neo uses) is converted to its key's unit: rate_hz=0.5 * pq.kHz is 500 Hz, params={"E_L": -0.07 *
+pq.V} is -70 mV; a value whose dimension does not fit raises ConfigError. Times returned are in
+ms.
 """
 import json
 import numbers
@@ -28,10 +35,16 @@ ConfigError = _settle.ConfigError
 __all__ = ["Network", "Simulator", "Circuit", "ConfigError", "load_config", "run_config", "__version__"]
 
 
+def _is_quantity(value):
+    """A `quantities` value (python3-quantities, Neo's units): a number or array with a unit."""
+    return hasattr(value, "rescale") and hasattr(value, "magnitude") and hasattr(value, "dimensionality")
+
+
 def _plain(value):
-    """numpy arrays and scalars, tuples and quantities as plain Python lists, floats and ints."""
-    if hasattr(value, "rescale") and hasattr(value, "magnitude"):  # a quantities value: its number as given
-        value = value.magnitude
+    """numpy arrays and scalars and tuples as plain Python lists, floats and ints; quantities
+    values are kept for _with_units, which converts them to the unit of the key they are given for."""
+    if _is_quantity(value):
+        return value
     if hasattr(value, "tolist"):  # numpy array or scalar
         return value.tolist()
     if isinstance(value, dict):
@@ -45,6 +58,63 @@ def _plain(value):
     if isinstance(value, numbers.Real):
         return float(value)
     return value
+
+
+# settle's units, one per dimension, tried in this order for a first, provisional reading (the
+# reader then says each key's own unit: 1/ms and Hz share a dimension).
+_PROVISIONAL_UNITS = ("ms", "mV", "pA", "nS", "pF", "Hz", "1/mV", "rad", "dimensionless")
+
+
+def _magnitude(q, unit, where):
+    try:
+        return q.rescale("dimensionless" if unit == "1" else unit).magnitude.tolist()
+    except ValueError:
+        raise ConfigError(f"{where}: {q.dimensionality.string} cannot be converted to {unit}, this key's unit") from None
+
+
+def _with_units(config, experiment):
+    """The config with every quantities value converted to the unit settle's reader documents for
+    its key (the parameter tables' units, or the key's suffix: tau_ms in ms, rate_hz in Hz).
+    Plain numbers are taken as given, in those units."""
+    found = []
+
+    def strip(v, path):
+        if _is_quantity(v):
+            found.append((path, v))
+            for unit in _PROVISIONAL_UNITS:
+                try:
+                    return v.rescale(unit).magnitude.tolist()
+                except ValueError:
+                    pass
+            return v.magnitude.tolist()
+        if isinstance(v, dict):
+            return {k: strip(x, path + (k,)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [strip(x, path + (i,)) for i, x in enumerate(v)]
+        return v
+
+    plain = strip(config, ())
+    if not found:
+        return plain
+    units = _settle.key_units(plain, experiment)
+    for path, q in found:
+        where = ".".join(str(p) for p in path)
+        # an element of an array takes the array's unit
+        found_unit = units.get(path, units.get(path[:-1]) if path and isinstance(path[-1], int) else None)
+        if found_unit is None:
+            raise ConfigError(f"{where}: this key has no unit in settle (a count, a ratio or a receptor-dependent "
+                              "weight); give a plain number")
+        target = plain
+        for p in path[:-1]:
+            target = target[p]
+        unit, where = found_unit
+        target[path[-1]] = _magnitude(q, unit, where)
+    return plain
+
+
+def _ms(value, where):
+    """A duration: a number in ms, or a quantities value converted to ms."""
+    return float(_magnitude(value, "ms", where)) if _is_quantity(value) else float(_plain(value))
 
 
 def _without_none(d):
@@ -129,7 +199,7 @@ class Simulator:
         force: overwrite an existing file."""
         if not isinstance(network, Network):
             raise TypeError("Simulator(network): a settle.Network")
-        self._sim = _settle.Simulation(network.config(), network.seed, "" if out is None else str(out), bool(force),
+        self._sim = _settle.Simulation(_with_units(network.config(), "network"), network.seed, "" if out is None else str(out), bool(force),
                                        float(flush_interval_s))
 
     def close(self):
@@ -148,7 +218,7 @@ class Simulator:
     def run(self, duration_ms, progress=True):
         """Advances the simulation by duration_ms (ms, finite, >= 0). progress: a progress bar on
         stderr when stderr is a terminal (as `settle run` draws it; never in a pipe or notebook)."""
-        self._sim.run(float(_plain(duration_ms)), bool(progress))
+        self._sim.run(_ms(duration_ms, "duration_ms"), bool(progress))
         return self
 
     @property
@@ -208,7 +278,7 @@ class Circuit:
         """config: a path to a TOML file or a dict of its keys; overrides: `--set`-style strings
         ("circuit.presentations=400"); seed: the master seed (default: the config's)."""
         if isinstance(config, dict):
-            doc = _plain(config)
+            doc = _with_units(_plain(config), "circuit")
         else:
             doc = _settle.load_toml(str(config), [str(o) for o in overrides])
             overrides = ()
@@ -260,9 +330,9 @@ class Circuit:
         teacher_strength, delay_ms, and [cell, hidden layer] arrays cos, cos_ci95, angle_deg,
         shuffled_cos, shuffled_cos_ci95, unpaired_cos, unpaired_cos_ci95."""
         return self._c.derivative_test(None if teacher_strengths is None else _plain(list(teacher_strengths)),
-                                       None if delays_ms is None else _plain(list(delays_ms)),
+                                       None if delays_ms is None else [_ms(d, "delays_ms") for d in delays_ms],
                                        -1 if trials is None else int(trials), -1 if inputs is None else int(inputs),
-                                       float("nan") if settle_ms is None else float(_plain(settle_ms)),
+                                       float("nan") if settle_ms is None else _ms(settle_ms, "settle_ms"),
                                        -1 if seed is None else int(seed))
 
     def weights(self):

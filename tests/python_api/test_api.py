@@ -496,3 +496,50 @@ def test_ctrl_c_in_circuit_training_pauses_at_a_presentation_end(tmp_path):
     """))
     proc = subprocess.run([sys.executable, script], capture_output=True, text=True, env=dict(os.environ), timeout=300)
     assert proc.stdout.strip() == "interrupted True True True", proc.stdout + proc.stderr
+
+
+def test_quantities_are_converted_to_each_keys_unit(tmp_path):
+    pq = pytest.importorskip("quantities")  # python3-quantities: installed by .ci/install-deps
+
+    def network(with_units):
+        def v(q, plain):
+            return q if with_units else plain
+        net = settle.Network(seed=2)
+        net.population("inputs", "poisson_source", 50, rate_hz=v(0.02 * pq.kHz, 20.0))
+        # E_L in mV, phi_max in 1/ms (a frequency that is not in Hz), tau_syn_d in ms
+        net.population("neurons", "urbanczik_senn", 3,
+                       params={"E_L": v(-0.07 * pq.V, -70.0), "phi_max": v(150.0 * pq.Hz, 0.15),
+                               "tau_syn_d": v(0.003 * pq.s, 3.0)})
+        net.projection("inputs", "neurons", weight=10.0, receptor="dendrite",
+                       delay={"dist": "uniform", "low": v(1000.0 * pq.us, 1.0), "high": v(0.002 * pq.s, 2.0)})
+        net.record(spikes="all")
+        return net
+
+    with_units, plain = settle.Simulator(network(True)), settle.Simulator(network(False))
+    with_units.run(0.5 * pq.s, progress=False)
+    plain.run(500.0, progress=False)
+    assert with_units.now == 500.0
+    assert len(plain.spikes("neurons")[0]) > 0
+    for p in ("inputs", "neurons"):
+        assert with_units.spikes(p)[0].tobytes() == plain.spikes(p)[0].tobytes(), p
+
+    wrong = settle.Network()
+    wrong.population("x", "poisson_source", 3, rate_hz=3.0 * pq.mV)
+    with pytest.raises(settle.ConfigError, match=r"^population\.x\.rate_hz: mV cannot be converted to Hz"):
+        settle.Simulator(wrong)
+    unitless = settle.Network()
+    unitless.population("x", "poisson_source", 3, rate_hz=1.0)
+    unitless.population("y", "urbanczik_senn", 3)
+    unitless.projection("x", "y", weight=5.0 * pq.pA)  # a weight's unit is its receptor's
+    with pytest.raises(settle.ConfigError, match="no unit in settle"):
+        settle.Simulator(unitless)
+
+    # a circuit from a dict: tau_ms and the test window in their keys' units
+    doc = settle._settle.load_toml(str(circuit_config(tmp_path, presentations=6)), [])
+    doc["circuit"]["tau_ms"] = 0.005 * pq.s
+    doc["training"]["test_window_ms"] = 0.1 * pq.s
+    a = settle.Circuit(doc).train(progress=False)
+    doc["circuit"]["tau_ms"], doc["training"]["test_window_ms"] = 5.0, 100.0
+    b = settle.Circuit(doc).train(progress=False)
+    assert a.spikes("layer1")[0].tobytes() == b.spikes("layer1")[0].tobytes()
+    assert a.evaluate()["test_error"] == b.evaluate()["test_error"]
