@@ -313,6 +313,7 @@ py::dict key_units(const py::dict& config, const std::string& experiment) {
     ConfigTable root(doc, "");
     if (experiment == "circuit") {
         LoadedConfig common;
+        common.doc = doc;  // read_common records a defaulted seed in it (unused here)
         read_common(root, common);
         circuit::parse_circuit_config(root);
     } else {
@@ -405,6 +406,7 @@ public:
         for (const auto& o : overrides) apply_override(doc_, o);
         ConfigTable root(doc_, "");
         LoadedConfig common;
+        common.doc = doc_;  // read_common records a defaulted seed in it (unused here)
         read_common(root, common);
         if (common.experiment != "circuit")
             throw ConfigError("experiment", "settle.Circuit runs experiment = \"circuit\", got \"" + common.experiment + "\"");

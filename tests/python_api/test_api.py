@@ -543,3 +543,46 @@ def test_quantities_are_converted_to_each_keys_unit(tmp_path):
     b = settle.Circuit(doc).train(progress=False)
     assert a.spikes("layer1")[0].tobytes() == b.spikes("layer1")[0].tobytes()
     assert a.evaluate()["test_error"] == b.evaluate()["test_error"]
+
+
+def test_demo_example_writes_the_clis_spikes(tmp_path):
+    out, figure = tmp_path / "demo_python.h5", tmp_path / "demo.png"
+    proc = subprocess.run([sys.executable, SOURCE / "examples" / "python" / "demo.py", "--out", out, "--figure", figure],
+                          capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert figure.stat().st_size > 10000
+    subprocess.run([SETTLE, "run", SOURCE / "examples" / "demo.toml", "--out", tmp_path / "cli.h5", "-q"], check=True,
+                   capture_output=True)
+    with h5py.File(out, "r") as a, h5py.File(tmp_path / "cli.h5", "r") as b:
+        assert set(a["spikes"]) == set(b["spikes"]) == {"inputs", "neuron"}
+        for p in a["spikes"]:
+            assert len(a[f"spikes/{p}/timestamps"]) > 50, p
+            for d in ("timestamps", "node_ids"):
+                assert a[f"spikes/{p}/{d}"][:].tobytes() == b[f"spikes/{p}/{d}"][:].tobytes(), (p, d)
+        assert np.array_equal(a["report/neuron/data"][:], b["report/neuron/data"][:])
+
+
+def test_urbanczik_senn_protocol_through_run_config_equals_the_cli(tmp_path):
+    cfg = SOURCE / "examples" / "urbanczik_senn.toml"
+    sets = ["protocol.repetitions=4", "protocol.control=false"]
+    settle.run_config(cfg, out=tmp_path / "py.h5", overrides=sets)
+    subprocess.run([SETTLE, "run", cfg, *sum((["--set", s] for s in sets), []), "--out", tmp_path / "cli.h5", "-q"],
+                   check=True, capture_output=True)
+    with h5py.File(tmp_path / "py.h5", "r") as a, h5py.File(tmp_path / "cli.h5", "r") as b:
+        assert set(a["spikes"]) == set(b["spikes"]) and len(a["spikes"]) > 0
+        for p in a["spikes"]:
+            for d in ("timestamps", "node_ids"):
+                assert a[f"spikes/{p}/{d}"][:].tobytes() == b[f"spikes/{p}/{d}"][:].tobytes(), (p, d)
+
+
+def test_circuit_example_learns_and_plots_its_raster(tmp_path):
+    figure = tmp_path / "circuit.png"
+    proc = subprocess.run([sys.executable, SOURCE / "examples" / "python" / "circuit_raster.py", "--presentations", "400",
+                           "--parts", "2", "--n-test", "100", "--figure", figure],
+                          capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    errors = [float(line.split("test error ")[1]) for line in proc.stdout.splitlines() if "test error" in line]
+    assert len(errors) == 3
+    # two moons: chance is 0.5; 400 presentations of the 10-30-2 circuit reach about 0.06 (seed 1)
+    assert errors[-1] < 0.2 < errors[0], proc.stdout
+    assert figure.stat().st_size > 10000
