@@ -40,6 +40,7 @@ public:
 
     // Appends a piecewise segment from t_from on (t_from not before the last segment).
     void present(time_ms t_from, std::vector<double> rates_hz);
+    bool piecewise() const { return kind_ == Kind::piecewise; }
     // Rate of a node at t, in Hz.
     double rate_hz(node_index node, time_ms t) const;
 

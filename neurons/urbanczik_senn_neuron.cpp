@@ -357,4 +357,13 @@ void UrbanczikSennPopulation::advance_all(time_ms t) {
     for (node_index i = 0; i < size(); ++i) advance(nodes_[i], i, t);
 }
 
+void UrbanczikSennPopulation::set_teacher(time_ms t, std::shared_ptr<const ConductanceSignal> exc,
+                                          std::shared_ptr<const ConductanceSignal> inh) {
+    // Invariant: the signals are only ever asked about times >= a node's own time, which is t for
+    // every node from here on; so the new signals' values before t never matter.
+    advance_all(t);
+    if (exc) teacher_exc_ = std::move(exc);
+    if (inh) teacher_inh_ = std::move(inh);
+}
+
 }  // namespace settle

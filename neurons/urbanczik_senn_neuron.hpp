@@ -108,6 +108,11 @@ public:
     // Pure: evolves a copy of the node to t (recording never changes a result).
     double read(node_index node, int element_id, time_ms t) override;
     void advance_all(time_ms t) override;
+    // A driver changes the teacher from t on (run continuation: between two Simulator::advance
+    // calls, t = now()): every node is advanced to t under the old signals, then the given ones
+    // (null: unchanged) hold. As a piecewise signal with a breakpoint at t would, so the result
+    // equals a config that scheduled the change.
+    void set_teacher(time_ms t, std::shared_ptr<const ConductanceSignal> exc, std::shared_ptr<const ConductanceSignal> inh);
 
     const UrbanczikSennParameters& parameters() const { return p_; }
 

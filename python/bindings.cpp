@@ -27,6 +27,9 @@
 #include "networks/circuit/circuit_session.hpp"
 #include "networks/circuit/stop_flag.hpp"
 #include "networks/config_reader.hpp"
+#include "neurons/conductance_signal.hpp"
+#include "neurons/poisson_source.hpp"
+#include "neurons/urbanczik_senn_neuron.hpp"
 #include "networks/experiment.hpp"
 #include "networks/network_builder.hpp"
 #include "networks/progress_bar.hpp"
@@ -250,6 +253,53 @@ public:
         for (py::ssize_t i = 0; i < w.shape(0); ++i)
             if (!std::isfinite(w.at(i))) throw ConfigError(name, "weight " + std::to_string(i) + " is not finite");
         std::copy(w.data(), w.data() + w.shape(0), proj.weights().begin());
+    }
+
+    // Inputs changed between runs. A poisson_source with a schedule takes new rates from now on
+    // (within its max_rate_hz); an urbanczik_senn population a new constant teacher conductance.
+    void set_rates(const std::string& population, const py::array_t<double, py::array::c_style | py::array::forcecast>& rates) {
+        const std::size_t p = population_index(population);
+        auto* source = dynamic_cast<PoissonSource*>(&built_.network->population(p));
+        if (!source || !source->piecewise())
+            throw ConfigError("population." + population,
+                              "set_rates needs a poisson_source with a schedule = {times_ms, rates_hz, max_rate_hz}");
+        std::vector<double> r(rates.data(), rates.data() + rates.size());
+        for (double x : r)
+            if (!std::isfinite(x)) throw ConfigError("population." + population + ".rates_hz", "must be finite");
+        try {
+            source->present(now(), std::move(r));
+        } catch (const std::invalid_argument& e) {
+            throw ConfigError("population." + population + ".rates_hz", e.what());
+        }
+    }
+
+    void set_teacher(const std::string& population, const py::object& exc, const py::object& inh) {
+        const std::size_t p = population_index(population);
+        auto* neurons = dynamic_cast<UrbanczikSennPopulation*>(&built_.network->population(p));
+        if (!neurons) throw ConfigError("population." + population, "set_teacher needs an urbanczik_senn population");
+        auto signal = [&](const py::object& v, const char* key) -> std::shared_ptr<const ConductanceSignal> {
+            if (v.is_none()) return nullptr;
+            const auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(v);
+            if (!a) throw ConfigError(population + "." + key, "a number or one per node");
+            std::vector<double> g(a.data(), a.data() + a.size());
+            if (g.size() != 1 && g.size() != neurons->size())
+                throw ConfigError(population + "." + key, "give one conductance or one per node (" +
+                                                              std::to_string(neurons->size()) + ")");
+            for (double x : g)
+                if (!(x >= 0.0) || !std::isfinite(x)) throw ConfigError(population + "." + key, "must be finite and >= 0");
+            std::vector<std::vector<double>> per_node;
+            if (g.size() == 1)
+                per_node.push_back(g);
+            else
+                for (double x : g) per_node.push_back({x});
+            return std::make_shared<PiecewiseConductance>(std::vector<time_ms>{now()}, std::move(per_node));
+        };
+        auto e = signal(exc, "teacher_exc"), i = signal(inh, "teacher_inh");
+        if (!started_) {
+            sim_->start(0.0);
+            started_ = true;
+        }
+        neurons->set_teacher(now(), std::move(e), std::move(i));
     }
 
     py::tuple connections(const std::string& name) const {
@@ -637,6 +687,10 @@ PYBIND11_MODULE(_settle, m) {
              "The current weights of a sparse projection (float64, one per connection), brought up to date.")
         .def("set_weights", &Simulation::set_weights, py::arg("projection"), py::arg("weights"),
              "Sets a sparse projection's weights (finite; a plastic projection's before the first run).")
+        .def("set_rates", &Simulation::set_rates, py::arg("population"), py::arg("rates_hz"),
+             "New rates (Hz, one or one per node) of a scheduled poisson_source from now on.")
+        .def("set_teacher", &Simulation::set_teacher, py::arg("population"), py::arg("exc") = py::none(),
+             py::arg("inh") = py::none(), "New constant teacher conductances (nS) of an urbanczik_senn population from now on.")
         .def("connections", &Simulation::connections, py::arg("projection"),
              "(source node ids, target node ids) of a sparse projection, uint64.")
         .def("stats", &Simulation::stats, "simulated_ms, events, synaptic_events and spikes per population so far.");

@@ -112,6 +112,12 @@ def _with_units(config, experiment):
     return plain
 
 
+def _unit_array(value, unit, where):
+    """A number or array in `unit` (plain numbers as given, quantities converted), as a list."""
+    value = _magnitude(value, unit, where) if _is_quantity(value) else _plain(value)
+    return value if isinstance(value, list) else [value]
+
+
 def _ms(value, where):
     """A duration: a number in ms, or a quantities value converted to ms."""
     return float(_magnitude(value, "ms", where)) if _is_quantity(value) else float(_plain(value))
@@ -243,6 +249,19 @@ class Simulator:
     def set_weights(self, projection, weights):
         """Sets a sparse projection's weights (one per connection, finite; a plastic one's before the first run)."""
         self._sim.set_weights(projection, weights)
+
+    def set_rates(self, population, rates_hz):
+        """Changes the rates of a poisson_source that has a schedule (its `schedule = {times_ms,
+        rates_hz, max_rate_hz}`) from now on: one rate or one per node, in Hz (or quantities),
+        within max_rate_hz. The same as a schedule row at this time: the same spikes."""
+        self._sim.set_rates(population, _unit_array(rates_hz, "Hz", f"population.{population}.rates_hz"))
+
+    def set_teacher(self, population, exc=None, inh=None):
+        """Changes the teacher of an urbanczik_senn population from now on: constant excitatory and
+        inhibitory conductances (nS, or quantities; one or one per node; None: unchanged). The same
+        as a piecewise teacher with a step at this time."""
+        self._sim.set_teacher(population, None if exc is None else _unit_array(exc, "nS", f"{population}.teacher_exc"),
+                              None if inh is None else _unit_array(inh, "nS", f"{population}.teacher_inh"))
 
     def connections(self, projection):
         """(source node ids, target node ids) of a sparse projection, as uint64 arrays."""

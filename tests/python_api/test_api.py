@@ -586,3 +586,42 @@ def test_circuit_example_learns_and_plots_its_raster(tmp_path):
     # two moons: chance is 0.5; 400 presentations of the 10-30-2 circuit reach about 0.06 (seed 1)
     assert errors[-1] < 0.2 < errors[0], proc.stdout
     assert figure.stat().st_size > 10000
+
+
+def test_inputs_changed_between_runs_equal_a_scheduled_change():
+    # rates of a scheduled poisson_source and an urbanczik_senn teacher, changed at 300 ms from
+    # Python, against the config that schedules the same change: the same spikes and weights
+    def network(scheduled):
+        net = settle.Network(seed=4)
+        rates = {"times_ms": [0.0, 300.0], "rates_hz": [[10.0], [30.0]]} if scheduled else \
+            {"times_ms": [0.0], "rates_hz": [[10.0]]}
+        net.population("inputs", "poisson_source", 100, schedule={**rates, "max_rate_hz": 40.0})
+        teacher = {"kind": "piecewise", "times_ms": [0.0, 300.0], "values": [100.0, 300.0]} if scheduled else \
+            {"kind": "constant", "value": 100.0}
+        net.population("neurons", "urbanczik_senn", 3, teacher_exc=teacher, teacher_inh={"kind": "constant", "value": 200.0})
+        net.projection("inputs", "neurons", weight=200.0, receptor="dendrite", name="plastic",
+                       plasticity={"rule": "dendritic_prediction", "eta": 0.3})
+        net.record(spikes="all")
+        return net
+
+    scheduled = settle.Simulator(network(True))
+    scheduled.run(700.0)
+    driven = settle.Simulator(network(False))
+    driven.run(300.0)
+    driven.set_rates("inputs", 30.0)
+    driven.set_teacher("neurons", exc=np.full(3, 300.0))
+    driven.run(400.0)
+    for p in ("inputs", "neurons"):
+        assert len(driven.spikes(p)[0]) > 100, p
+        assert driven.spikes(p)[0].tobytes() == scheduled.spikes(p)[0].tobytes(), p
+    assert driven.weights("plastic").tobytes() == scheduled.weights("plastic").tobytes()
+    assert np.abs(driven.weights("plastic") - 200.0).max() > 1.0  # the weights did learn
+    with pytest.raises(settle.ConfigError, match="max_rate_hz"):
+        driven.set_rates("inputs", 50.0)
+    with pytest.raises(settle.ConfigError, match="set_teacher needs an urbanczik_senn"):
+        driven.set_teacher("inputs", exc=1.0)
+    with pytest.raises(settle.ConfigError, match="one per node"):
+        driven.set_teacher("neurons", exc=[1.0, 2.0])
+    constant = settle.Simulator(demo_network())
+    with pytest.raises(settle.ConfigError, match="set_rates needs a poisson_source with a schedule"):
+        constant.set_rates("inputs", 5.0)
