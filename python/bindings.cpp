@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <thread>
@@ -660,7 +661,10 @@ PYBIND11_MODULE(_settle, m) {
         } catch (const ConfigError& e) {
             config_error(e.what());
         } catch (const FileError& e) {
-            PyErr_SetString(PyExc_OSError, e.what());
+            // A file that is not there is FileNotFoundError (an OSError), as Python's open() says.
+            std::error_code ec;
+            const bool missing = !e.path().empty() && !std::filesystem::exists(e.path(), ec) && !ec;
+            PyErr_SetString(missing ? PyExc_FileNotFoundError : PyExc_OSError, e.what());
         } catch (const InputError& e) {
             config_error(e.what());
         } catch (const OutputError& e) {

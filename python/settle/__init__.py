@@ -327,6 +327,7 @@ class Circuit:
 
     @property
     def seed(self):
+        """The master seed in use (the config's, or the one given)."""
         return self._c.seed
 
     @property

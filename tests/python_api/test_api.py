@@ -176,7 +176,7 @@ def test_lookups_and_files():
         sim.spikes("nobody")
     with pytest.raises(KeyError):
         sim.weights("nothing")
-    with pytest.raises(OSError):
+    with pytest.raises(FileNotFoundError, match="/nonexistent/net.toml"):
         settle.load_config("/nonexistent/net.toml")
     with pytest.raises(settle.ConfigError):
         sim.run(-1.0)
@@ -464,7 +464,7 @@ def test_circuit_bad_input_raises_with_the_clis_message(tmp_path, change, messag
 
 
 def test_circuit_lookups_and_files(tmp_path):
-    with pytest.raises(OSError):
+    with pytest.raises(FileNotFoundError):
         settle.Circuit(tmp_path / "missing.toml")
     c = settle.Circuit(circuit_config(tmp_path, presentations=6))
     with pytest.raises(KeyError):
