@@ -625,3 +625,62 @@ def test_inputs_changed_between_runs_equal_a_scheduled_change():
     constant = settle.Simulator(demo_network())
     with pytest.raises(settle.ConfigError, match="set_rates needs a poisson_source with a schedule"):
         constant.set_rates("inputs", 5.0)
+
+
+US_PROTOCOL_TOML = textwrap.dedent("""
+    seed = 7
+    [simulation]
+    duration_ms = 600.0
+    [[population]]
+    name = "inputs"
+    model = "spike_train_source"
+    size = 200
+    frozen_poisson = { rate_hz = 10.0, period_ms = 200.0 }
+    repeat = { period_ms = 200.0, count = 3 }
+    [[population]]
+    name = "neuron"
+    model = "urbanczik_senn"
+    size = 1
+    teacher_exc = { kind = "sinusoid", mean = 162.0, amplitude = 144.0, period_ms = 200.0 }
+    teacher_inh = { kind = "constant", value = 540.0 }
+    [[projection]]
+    name = "plastic"
+    source = "inputs"
+    target = "neuron"
+    receptor = "dendrite"
+    weight = 90.0
+    delay_ms = 0.1
+    plasticity = { rule = "dendritic_prediction", eta = 0.3, w_max = 1350.0 }
+    [record]
+    spikes = "all"
+    [[record.report]]
+    population = "neuron"
+    variables = ["V_star"]
+    dt_ms = 0.5
+""")
+
+
+def test_urbanczik_senn_protocol_from_python_equals_its_toml(tmp_path):
+    # the protocol of examples/python/sweep_learning_rate.py, built from the API and as a config
+    net = settle.Network(seed=7)
+    net.population("inputs", "spike_train_source", 200, frozen_poisson={"rate_hz": 10.0, "period_ms": 200.0},
+                   repeat={"period_ms": 200.0, "count": 3})
+    net.population("neuron", "urbanczik_senn", 1,
+                   teacher_exc={"kind": "sinusoid", "mean": 162.0, "amplitude": 144.0, "period_ms": 200.0},
+                   teacher_inh={"kind": "constant", "value": 540.0})
+    net.projection("inputs", "neuron", receptor="dendrite", weight=90.0, delay=0.1, name="plastic",
+                   plasticity={"rule": "dendritic_prediction", "eta": 0.3, "w_max": 1350.0})
+    net.record(spikes="all", reports=[{"population": "neuron", "variables": ["V_star"], "dt_ms": 0.5}])
+    out = tmp_path / "py.h5"
+    with settle.Simulator(net, out=out) as sim:
+        sim.run(250.0)
+        sim.run(350.0)
+        weights = sim.weights("plastic")
+    cli = cli_spikes(US_PROTOCOL_TOML, tmp_path)
+    assert len(cli["neuron"][0]) > 10
+    with h5py.File(out, "r") as f, h5py.File(tmp_path / "net.h5", "r") as g:
+        for p in ("inputs", "neuron"):
+            assert f[f"spikes/{p}/timestamps"][:].tobytes() == cli[p][0].tobytes(), p
+            assert f[f"spikes/{p}/node_ids"][:].tobytes() == cli[p][1].tobytes(), p
+        assert np.array_equal(f["report/neuron/data"][:], g["report/neuron/data"][:])
+    assert np.abs(weights - 90.0).max() > 1.0  # it learned
