@@ -447,17 +447,17 @@ void require_fits_in_memory(const ConfigTable& t, const std::string& key, double
 
 
 double require_positive(const ConfigTable& t, const std::string& key, double value) {
-    if (!(value > 0.0)) t.fail(key, "must be > 0, got " + std::to_string(value));
+    if (!(value > 0.0)) t.fail(key, "must be > 0, got " + toml_text(value));
     return value;
 }
 
 double require_non_negative(const ConfigTable& t, const std::string& key, double value) {
-    if (!(value >= 0.0)) t.fail(key, "must be >= 0, got " + std::to_string(value));
+    if (!(value >= 0.0)) t.fail(key, "must be >= 0, got " + toml_text(value));
     return value;
 }
 
 double require_probability(const ConfigTable& t, const std::string& key, double value) {
-    if (!(value >= 0.0 && value <= 1.0)) t.fail(key, "must be a probability in [0, 1], got " + std::to_string(value));
+    if (!(value >= 0.0 && value <= 1.0)) t.fail(key, "must be a probability in [0, 1], got " + toml_text(value));
     return value;
 }
 

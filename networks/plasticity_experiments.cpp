@@ -289,8 +289,8 @@ public:
         if (auto ps = root.table("pair_stdp")) {
             ConfigTable& t = *ps;
             stdp_.eta = t.get_double("eta", stdp_.eta);
-            stdp_.A_plus = t.get_double("A_plus", stdp_.A_plus);
-            stdp_.A_minus = t.get_double("A_minus", stdp_.A_minus);
+            stdp_.A_plus = require_non_negative(t, "A_plus", t.get_double("A_plus", stdp_.A_plus));
+            stdp_.A_minus = require_non_negative(t, "A_minus", t.get_double("A_minus", stdp_.A_minus));
             stdp_.tau_plus = require_positive(t, "tau_plus", t.get_double("tau_plus", stdp_.tau_plus));
             stdp_.tau_minus = require_positive(t, "tau_minus", t.get_double("tau_minus", stdp_.tau_minus));
             t.finish();
@@ -299,6 +299,17 @@ public:
         ppd_.post = PrePostDerivativeParameters::Post::trace;
         stdp_.w_min = -1e300;
         stdp_.w_max = 1e300;
+        // Everything the rules check at construction is checked here, named, before any file exists.
+        try {
+            ppd_.validate();
+        } catch (const std::invalid_argument& e) {
+            root.fail("pre_post_derivative", e.what());
+        }
+        try {
+            stdp_.validate();
+        } catch (const std::invalid_argument& e) {
+            root.fail("pair_stdp", e.what());
+        }
         const auto n = static_cast<std::size_t>(std::floor((dt_max_ - dt_min_) / dt_step_ + 1e-9)) + 1;
         for (std::size_t i = 0; i < n; ++i) dts_.push_back(dt_min_ + static_cast<double>(i) * dt_step_);
     }

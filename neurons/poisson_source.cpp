@@ -86,24 +86,44 @@ double PoissonSource::bound_per_ms(node_index node) const {
 }
 
 void PoissonSource::initialize(std::uint64_t seed, time_ms t_start) {
-    seed_ = seed;
-    nodes_.assign(size(), NodeState{never, 0});
-    for (node_index i = 0; i < size(); ++i) {
-        const double bound = bound_per_ms(i);
-        if (bound <= 0.0) continue;
-        CounterRng rng(seed, key(), i, StreamKind::emission);
-        nodes_[i] = {t_start + rng.exponential(bound), rng.counter()};
+    blocks_.clear();
+    for (std::size_t k = 0; k < emission_streams(); ++k) {
+        Block block{static_cast<node_index>(k * nodes_per_stream), std::min(nodes_per_stream, size() - k * nodes_per_stream),
+                    0.0, kind_ == Kind::constant, never,
+                    CounterRng(seed, key(), static_cast<std::uint32_t>(k), StreamKind::emission)};
+        for (std::size_t i = 0; i < block.count; ++i) {
+            const double bound = bound_per_ms(block.first + static_cast<node_index>(i));
+            if (block.accepts_all && i > 0 && bound != block.bound_per_ms) block.accepts_all = false;
+            block.bound_per_ms = std::max(block.bound_per_ms, bound);
+        }
+        if (block.bound_per_ms > 0.0)
+            block.next = t_start + block.rng.exponential(block.bound_per_ms * static_cast<double>(block.count));
+        blocks_.push_back(std::move(block));
     }
 }
 
-bool PoissonSource::resolve_candidate(node_index node, time_ms t) {
-    const double bound = bound_per_ms(node);
-    NodeState& state = nodes_[node];
-    CounterRng rng(seed_, key(), node, StreamKind::emission, state.counter);
-    const double u = rng.uniform();
-    const bool spike = kind_ == Kind::constant || u * bound < 1e-3 * rate_hz(node, t);
-    state = {t + rng.exponential(bound), rng.counter()};
-    return spike;
+Population::Candidate PoissonSource::draw_candidate(std::size_t stream) {
+    Block& block = blocks_[stream];
+    Candidate c;
+    c.t = block.next;
+    // The candidate's node: uniform in the block (u < 1, so the index stays below count).
+    c.unit = block.first + static_cast<node_index>(block.rng.uniform() * static_cast<double>(block.count));
+    // The acceptance draw, compared with the rate only at c.t (accept): a driver may present a
+    // new rate before then.
+    c.u = block.accepts_all ? 0.0 : block.rng.uniform() * block.bound_per_ms;
+    block.next = c.t + block.rng.exponential(block.bound_per_ms * static_cast<double>(block.count));
+    return c;
+}
+
+bool PoissonSource::accept(const Candidate& c) {
+    // u == 0 only in blocks that accept every candidate (u is drawn on (0, 1) times a bound > 0).
+    return c.u == 0.0 || c.u < 1e-3 * rate_hz(c.unit, c.t);
+}
+
+Population::Emission PoissonSource::resolve_stream(std::size_t stream, time_ms t) {
+    Candidate c = draw_candidate(stream);
+    c.t = t;
+    return {c.unit, 0, accept(c) ? 1u : 0u};
 }
 
 double PoissonSource::read(node_index node, int element_id, time_ms t) {

@@ -6,10 +6,19 @@
 // lambda(t) / lambda_max. Rates are configured in Hz and used in 1/ms.
 // Piecewise schedules can grow during a run (present()), which is how experiments show data
 // samples one after another: a rate-coded input swapped at arbitrary times.
+//
+// Emission streams: the nodes are drawn in blocks of nodes_per_stream. A block's candidates are
+// the superposition of its nodes' candidate processes, a Poisson process at the summed bound
+// rate n_block lambda_max, and each candidate belongs to a node drawn uniformly from the block
+// (superposition and random splitting of Poisson processes are exact); the node then keeps it
+// with probability lambda_node(t) / lambda_max. So a million sources cost a few thousand queue
+// entries, not a million, while every node stays an ordinary node (its own id, spikes and
+// projections). Each block draws from its own counter-based stream keyed by (population, block).
 #include <memory>
 #include <vector>
 
 #include "sim/population.hpp"
+#include "sim/random.hpp"
 
 namespace settle {
 
@@ -30,11 +39,19 @@ public:
     static std::unique_ptr<PoissonSource> piecewise(std::string name, std::size_t size, std::vector<time_ms> times_ms,
                                                     std::vector<std::vector<double>> rates_hz, double max_rate_hz);
 
+    // Nodes per emission stream (the last block may be smaller). Changing it changes which random
+    // numbers are drawn, not the spikes' statistics.
+    static constexpr std::size_t nodes_per_stream = 1024;
+
     std::string model() const override { return "poisson_source"; }
     void initialize(std::uint64_t seed, time_ms t_start) override;
-    time_ms next_candidate(node_index node) const override { return nodes_[node].next; }
-    bool resolve_candidate(node_index node, time_ms t) override;
-    void prefetch(node_index node) const override { __builtin_prefetch(&nodes_[node]); }
+    bool streams_are_nodes() const override { return false; }
+    std::size_t emission_streams() const override { return (size() + nodes_per_stream - 1) / nodes_per_stream; }
+    time_ms next_stream_candidate(std::size_t stream) const override { return blocks_[stream].next; }
+    Emission resolve_stream(std::size_t stream, time_ms t) override;
+    bool candidates_are_predetermined() const override { return true; }
+    Candidate draw_candidate(std::size_t stream) override;
+    bool accept(const Candidate& c) override;
     std::vector<StateVariable> state_variables() const override { return {{"rate", "Hz", 4}}; }
     double read(node_index node, int element_id, time_ms t) override;
 
@@ -57,12 +74,15 @@ private:
     std::vector<time_ms> times_;
     std::vector<std::vector<double>> segments_hz_;
     double max_rate_hz_ = 0.0;
-    struct NodeState {  // one cache line touch per candidate
-        time_ms next;
-        std::uint64_t counter;
+    struct Block {
+        node_index first = 0;
+        std::size_t count = 0;
+        double bound_per_ms = 0.0;  // the largest node bound in the block
+        bool accepts_all = false;  // constant, equal rates: every candidate is a spike, no draw
+        time_ms next = never;
+        CounterRng rng;
     };
-    std::vector<NodeState> nodes_;
-    std::uint64_t seed_ = 0;
+    std::vector<Block> blocks_;
 };
 
 }  // namespace settle

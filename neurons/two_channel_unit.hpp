@@ -109,6 +109,9 @@ public:
     time_ms next_stream_candidate(std::size_t stream) const override { return rep_[stream].next; }
     Emission resolve_stream(std::size_t stream, time_ms t) override;
     void rebase(std::uint32_t replica, time_ms t) override;
+    // e^(a D / tau) stays far from overflow (e^709) below this exponent; beyond it a replica must
+    // have been rebased (see the header). Configs bound their conductances by it.
+    static constexpr double max_growth_exponent = 600.0;
 
     std::vector<StateVariable> state_variables() const override {
         return {{"U", "1", element_U}, {"Vbar", "1", element_Vbar}, {"Vstar", "1", element_Vstar}};
@@ -165,9 +168,6 @@ private:
         if ((t - rep.t0) * (1.0 + rep.g) > max_growth_exponent * p_.tau_ms) not_rebased(replica, t);
     }
     [[noreturn]] void not_rebased(std::uint32_t replica, time_ms t) const;
-    // e^(a D / tau) stays far from overflow (e^709) below this exponent; beyond it a replica must
-    // have been rebased (see the header).
-    static constexpr double max_growth_exponent = 600.0;
     // Inputs gain * values[j * stride] to units first .. first + count - 1 of one replica: the
     // coefficient updates of the header, shared by add_column and add_input.
     // Returns e^(D/tau_s), the factor of the input's tau_s part.

@@ -20,4 +20,8 @@ double Population::read(node_index, int element_id, time_ms) {
 
 void Population::advance_all(time_ms) {}
 
+Population::Candidate Population::draw_candidate(std::size_t) {
+    throw std::logic_error("population '" + name_ + "' (" + model() + ") has no predetermined candidates");
+}
+
 }  // namespace settle

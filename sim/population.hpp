@@ -85,6 +85,21 @@ public:
         const auto node = static_cast<node_index>(stream);
         return {node, 0, resolve_candidate(node, t) ? 1u : 0u};
     }
+    // Predetermined candidates: a source whose candidates depend on no state and whose streams
+    // are never rescheduled (poisson_source) may let the kernel draw them ahead of time, in the
+    // kernel's order, to prefetch what each will touch (Simulator, "lookahead lane").
+    // draw_candidate(stream) returns the stream's pending candidate (at next_stream_candidate)
+    // and draws the one after it; accept(c), called at c.t, decides whether it is a spike, so it
+    // may depend on what a driver changed in between (a rate). Invariant: resolve_stream(s, t)
+    // draws exactly what draw_candidate(s) then accept() do, so the lane changes no result.
+    struct Candidate {
+        time_ms t = never;
+        node_index unit = 0;
+        double u = 0.0;  // the acceptance draw, when the population makes one
+    };
+    virtual bool candidates_are_predetermined() const { return false; }
+    virtual Candidate draw_candidate(std::size_t /*stream*/);
+    virtual bool accept(const Candidate& /*c*/) { return true; }
     // Re-expresses replica `replica`'s state relative to t (nothing observable changes). Called
     // by a driver at times fixed by its schedule, never by recording, so results do not depend
     // on it beyond rounding that is the same in every run.

@@ -149,6 +149,10 @@ void Simulator::schedule_candidate(std::size_t population, std::size_t stream) {
         stream_heap_.update(static_cast<std::uint32_t>(population), stream, tc);
         return;
     }
+    if (in_lane_[population]) {
+        lane_heap_.update(static_cast<std::uint32_t>(population), stream, tc);
+        return;
+    }
     pending_[population][stream] = tc;
     if (tc != never && tc <= final_stop_)
         queue_.push({tc, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
@@ -184,6 +188,57 @@ void Simulator::process_candidate(std::size_t population, std::size_t stream, ti
         queue_.push({next, EventClass::candidate, static_cast<std::uint32_t>(population), stream});
 }
 
+void Simulator::fill_lane() {
+    while (lane_size_ < lane_depth && !lane_heap_.empty()) {
+        const StreamHeap::Entry top = lane_heap_.top();
+        if (top.t == never || top.t > final_stop_) return;
+        Population& pop = network_.population(top.population);
+        const Population::Candidate c = pop.draw_candidate(top.stream);
+        const time_ms next = pop.next_stream_candidate(top.stream);
+        if (next < c.t) throw std::logic_error("population '" + pop.name() + "' scheduled a candidate in the past");
+        lane_heap_.update(top.population, top.stream, next);
+        lane_[(lane_head_ + lane_size_) & (lane_depth - 1)] = {top.population, top.stream, c};
+        ++lane_size_;
+        // First prefetch stage: the new entry's source row in each outgoing projection.
+        for (std::size_t p : outgoing_[top.population]) network_.projection(p).prefetch_row(c.unit);
+    }
+}
+
+void Simulator::process_lane_front() {
+    const LaneEntry e = lane_[lane_head_];
+    lane_head_ = (lane_head_ + 1) & (lane_depth - 1);
+    --lane_size_;
+    // Later stages for the entries behind it: their delay groups, then their first targets.
+    if (lane_size_ > lane_near) {
+        const LaneEntry& n = lane_[(lane_head_ + lane_near) & (lane_depth - 1)];
+        for (std::size_t p : outgoing_[n.population]) network_.projection(p).prefetch_groups(n.candidate.unit);
+    }
+    if (lane_size_ > lane_last) {
+        const LaneEntry& n = lane_[(lane_head_ + lane_last) & (lane_depth - 1)];
+        for (std::size_t p : outgoing_[n.population]) {
+            const Projection& proj = network_.projection(p);
+            const Population& target = network_.population(proj.target_population());
+            for (auto g = proj.groups_begin(n.candidate.unit); g < proj.groups_end(n.candidate.unit); ++g)
+                target.prefetch(proj.target_of(proj.group_first(g)));
+        }
+    }
+    ++stats_.events;
+    const time_ms t = e.candidate.t;
+    // Invariant: time advances (see process_candidate).
+    if (t == now_ && lane_size_ > 0 && lane_[lane_head_].candidate.t == t) {
+        if (++candidates_without_progress_ > 1'000'000)
+            throw InputError("population '" + network_.population(e.population).name() +
+                             "': its emission does not advance past t = " + std::to_string(t) +
+                             " ms (a rate too high for the time resolution?)");
+    } else {
+        candidates_without_progress_ = 0;
+    }
+    Population& pop = network_.population(e.population);
+    const Population::Emission em{e.candidate.unit, 0, pop.accept(e.candidate) ? 1u : 0u};
+    for (DensePlasticityRule* rule : candidate_dense_rules_[e.population]) rule->on_post_candidate(em.unit, em.replica, t);
+    if (em.channel_mask != 0) emit(e.population, em, t);
+}
+
 void Simulator::set_queue_geometry(time_ms bucket_width, std::size_t bucket_count) {
     if (started_) throw std::logic_error("set_queue_geometry() after start()");
     if (!(bucket_width > 0.0)) throw std::invalid_argument("set_queue_geometry: bucket width must be > 0");
@@ -194,6 +249,9 @@ void Simulator::set_queue_geometry(time_ms bucket_width, std::size_t bucket_coun
 
 void Simulator::reschedule(std::size_t population, std::size_t stream) {
     if (!started_) throw std::logic_error("reschedule() before start()");
+    if (in_lane_[population])
+        throw std::logic_error("population '" + network_.population(population).name() +
+                               "' has predetermined candidates: they are never rescheduled");
     schedule_candidate(population, stream);
 }
 
@@ -266,6 +324,9 @@ void Simulator::start(time_ms t_start) {
     pending_.assign(n_pop, {});
     stream_heap_.clear();
     in_heap_.assign(n_pop, false);
+    lane_heap_.clear();
+    in_lane_.assign(n_pop, false);
+    lane_head_ = lane_size_ = 0;
     replicas_ = n_pop > 0 ? network_.population(0).replicas() : 1;
     replica_mode_ = replica_mode_allowed_ && replicas_ > 1 && network_.projection_count() == 0;
     for (std::size_t p = 0; p < n_pop; ++p) {
@@ -283,6 +344,9 @@ void Simulator::start(time_ms t_start) {
         Population& pop = network_.population(p);
         pop.initialize(seed_, t_start);
         if (replica_mode_) {
+        } else if (lookahead_allowed_ && pop.candidates_are_predetermined()) {
+            in_lane_[p] = true;
+            lane_heap_.add_population(static_cast<std::uint32_t>(p), pop.emission_streams());
         } else if (!pop.streams_are_nodes()) {
             in_heap_[p] = true;
             stream_heap_.add_population(static_cast<std::uint32_t>(p), pop.emission_streams());
@@ -433,14 +497,37 @@ RunStats Simulator::advance(time_ms t_stop, RunObserver& observer, const std::at
         return stats_;
     }
     while (true) {
-        // The earlier of the two fronts, in the kernel's total order.
+        // The earliest of the three fronts, in the kernel's total order.
+        if (lane_size_ < lane_depth) fill_lane();
         const bool from_queue = !queue_.empty();
         const bool from_heap = !stream_heap_.empty() && stream_heap_.top().t != never;
-        if (!from_queue && !from_heap) break;
+        const bool from_lane = lane_size_ > 0;
+        if (!from_queue && !from_heap && !from_lane) break;
         bool take_heap = from_heap;
         if (from_queue && from_heap) {
             const StreamHeap::Entry& h = stream_heap_.top();
             take_heap = queue_.top() > Event{h.t, EventClass::candidate, h.population, h.stream};
+        }
+        if (from_lane) {
+            const LaneEntry& l = lane_[lane_head_];
+            const Event lane_event{l.candidate.t, EventClass::candidate, l.population, l.stream};
+            const bool lane_first =
+                (!from_queue && !from_heap) ||
+                (take_heap ? Event{stream_heap_.top().t, EventClass::candidate, stream_heap_.top().population,
+                                   stream_heap_.top().stream} > lane_event
+                           : (!from_queue || queue_.top() > lane_event));
+            if (lane_first) {
+                if (l.candidate.t > t_stop) break;
+                if (stop && (stats_.events % 256 == 0) && stop->load(std::memory_order_relaxed)) {
+                    stats_.interrupted = true;
+                    break;
+                }
+                now_ = l.candidate.t;
+                stats_.simulated_ms = now_;
+                process_lane_front();
+                if (stats_.events % progress_every == 0) observer.on_progress(now_, stats_.events);
+                continue;
+            }
         }
         const time_ms t_next = take_heap ? stream_heap_.top().t : queue_.top().t;
         if (t_next > t_stop) break;

@@ -18,6 +18,7 @@
 //    and delays are >= 0, so no event is ever scheduled in the past;
 //  - events are processed in the total order of EventQueue, so results do not depend on the
 //    order in which they were scheduled.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
@@ -132,9 +133,14 @@ public:
     // a grid fixed in advance, so results never depend on recording or probing. Default 100 ms;
     // 0: only when a driver calls rebase(). Set before start().
     void set_rebase_interval(time_ms interval);
+    static constexpr time_ms default_rebase_interval_ms = 100.0;
     // Replica mode is used whenever the network allows it (see the invariants above); false
     // forces the interleaved loop (the same results: tests compare the two).
     void allow_replica_mode(bool allowed) { replica_mode_allowed_ = allowed; }
+    // The lookahead lane is used for populations with predetermined candidates (see below);
+    // false processes them like any stream (the same results: a test compares the two). Set
+    // before start().
+    void allow_lookahead(bool allowed) { lookahead_allowed_ = allowed; }
 
 private:
     void emit(std::size_t population, const Population::Emission& e, time_ms t);
@@ -148,6 +154,26 @@ private:
     void commit_dense_inputs();
     void deliver(Projection& projection, std::uint64_t group, time_ms t);
     void prefetch_ahead() const;
+    // The lookahead lane: candidates of populations whose candidates are predetermined
+    // (Population::candidates_are_predetermined) are drawn up to lane_depth ahead, in the kernel's
+    // order, into a ring; what each will touch (its source row, delay groups and targets) is
+    // prefetched in stages as it moves to the front, where it is processed like any candidate
+    // (accept() at its own time). Drawing ahead changes no result: the candidates depend on no
+    // state and are never rescheduled.
+    void fill_lane();
+    void process_lane_front();
+    struct LaneEntry {
+        std::uint32_t population;
+        std::uint64_t stream;
+        Population::Candidate candidate;
+    };
+    static constexpr std::size_t lane_depth = 16;  // a power of two (ring index mask)
+    static constexpr std::size_t lane_near = 8, lane_last = 3;  // prefetch stages, places from the front
+    StreamHeap lane_heap_;                 // the lane populations' streams, at their next candidate
+    std::vector<bool> in_lane_;            // per population
+    std::array<LaneEntry, lane_depth> lane_{};
+    std::size_t lane_head_ = 0, lane_size_ = 0;
+    bool lookahead_allowed_ = true;
 
     Network& network_;
     std::uint64_t seed_;
@@ -191,7 +217,7 @@ private:
     time_ms final_stop_ = never;
     std::uint64_t candidates_without_progress_ = 0;  // consecutive candidates at one time
     bool started_ = false;
-    time_ms sync_interval_ = 0.0, sync_origin_ = 0.0, rebase_interval_ = 100.0;
+    time_ms sync_interval_ = 0.0, sync_origin_ = 0.0, rebase_interval_ = default_rebase_interval_ms;
 };
 
 }  // namespace settle

@@ -1,6 +1,9 @@
 #include "networks/circuit/circuit_config.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include "neurons/two_channel_unit.hpp"
+#include "sim/simulator.hpp"
 
 namespace settle::circuit {
 
@@ -91,6 +94,28 @@ void read_schedule(ConfigTable& s, ScheduleConfig& d) {
         s.fail("onset_max_ms", "must not exceed duration_min_ms (the teacher must come on in every presentation)");
     s.finish();
 }
+
+namespace {
+
+std::string number_text(double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6g", x);
+    return buf;
+}
+
+// The largest teacher or coupling conductance (units of g_L + g_D) the event engine's exact
+// advance takes with membrane time constant tau_ms: (1 + g) * rebase interval <= max growth * tau.
+double event_engine_max_conductance(double tau_ms) {
+    return TwoChannelUnitPopulation::max_growth_exponent * tau_ms / Simulator::default_rebase_interval_ms - 1.0;
+}
+
+std::string conductance_bound(double g_max, double tau_ms, double g) {
+    return "at most " + number_text(g_max) + " with tau_ms = " + number_text(tau_ms) +
+           " on the event engine (its exact advance rebases its exponentials every " +
+           number_text(Simulator::default_rebase_interval_ms) + " ms), got " + number_text(g);
+}
+
+}  // namespace
 
 CircuitConfig parse_circuit_config(ConfigTable& root) {
     CircuitConfig c;
@@ -191,6 +216,15 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         // a sum of exponentials (two_channel_unit.hpp, soma coupling).
         if (c.synapse_tau_ms == c.tau_ms && c.feedback == Feedback::learned)
             t.fail("synapse_tau_ms", "must differ from tau_ms with feedback = \"learned\" and engine = \"event\"");
+        // The exact advance's exponentials e^((1 + g) D / tau) must stay below e^max_growth_exponent
+        // between two rebases, which the kernel does at least every default_rebase_interval_ms
+        // (two_channel_unit.hpp): a teacher or coupling conductance g up to this bound.
+        const double g = event_engine_max_conductance(c.tau_ms);
+        if (g < 0.0)
+            t.fail("tau_ms", "must be >= " + number_text(Simulator::default_rebase_interval_ms / TwoChannelUnitPopulation::max_growth_exponent) +
+                                 " ms on the event engine, got " + number_text(c.tau_ms));
+        if (c.g_teacher > g) t.fail("g_teacher", conductance_bound(g, c.tau_ms, c.g_teacher));
+        if (c.g_feedback > g) t.fail("g_feedback", conductance_bound(g, c.tau_ms, c.g_feedback));
     }
     if (ct) t.finish();
 
@@ -216,7 +250,11 @@ CircuitConfig parse_circuit_config(ConfigTable& root) {
         q.inputs = positive_int(*d, "inputs", q.inputs);
         q.teacher_strengths = d->get_double_array("teacher_strengths", q.teacher_strengths);
         q.delays_ms = d->get_double_array("delays_ms", q.delays_ms);
-        for (double g : q.teacher_strengths) require_positive(*d, "teacher_strengths", g);
+        for (double g : q.teacher_strengths) {
+            require_positive(*d, "teacher_strengths", g);
+            if (c.engine == Engine::event && g > event_engine_max_conductance(c.tau_ms))
+                d->fail("teacher_strengths", conductance_bound(event_engine_max_conductance(c.tau_ms), c.tau_ms, g));
+        }
         for (double t : q.delays_ms) require_non_negative(*d, "delays_ms", t);
         q.settle_ms = require_positive(*d, "settle_ms", d->get_double("settle_ms", q.settle_ms));
         q.trials = positive_int(*d, "trials", q.trials);
