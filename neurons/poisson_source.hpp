@@ -41,7 +41,7 @@ public:
 
     // Nodes per emission stream (the last block may be smaller). Changing it changes which random
     // numbers are drawn, not the spikes' statistics.
-    static constexpr std::size_t nodes_per_stream = 1024;
+    static constexpr std::size_t nodes_per_stream = 16384;
 
     std::string model() const override { return "poisson_source"; }
     void initialize(std::uint64_t seed, time_ms t_start) override;

@@ -11,12 +11,30 @@ Projection::Projection(std::string name, std::size_t source_population, std::siz
       source_population_(source_population),
       target_population_(target_population),
       receptor_(receptor) {
-    // Stable sort keeps the given order of equal (source, delay, target) multapses.
-    std::stable_sort(connections.begin(), connections.end(), [](const Connection& a, const Connection& b) {
-        if (a.source != b.source) return a.source < b.source;
-        if (a.delay_ms != b.delay_ms) return a.delay_ms < b.delay_ms;
-        return a.target < b.target;
-    });
+    // Ordered by (source, delay, target), keeping the given order of equal multapses: a counting
+    // sort by source (stable, linear), then each source's connections by (delay, target) with a
+    // stable sort. The same order as one stable sort of the whole, without its n log n (ten
+    // million connections took seconds to build).
+    {
+        std::vector<std::size_t> start(n_sources + 1, 0);
+        for (const Connection& con : connections) {
+            if (con.source >= n_sources) throw std::out_of_range("projection '" + name_ + "': source index out of range");
+            ++start[con.source + 1];
+        }
+        for (std::size_t s = 0; s < n_sources; ++s) start[s + 1] += start[s];
+        std::vector<Connection> by_source(connections.size());
+        std::vector<std::size_t> next(start.begin(), start.end() - 1);
+        for (const Connection& con : connections) by_source[next[con.source]++] = con;
+        for (std::size_t s = 0; s < n_sources; ++s)
+            if (start[s + 1] - start[s] > 1)
+                std::stable_sort(by_source.begin() + static_cast<std::ptrdiff_t>(start[s]),
+                                 by_source.begin() + static_cast<std::ptrdiff_t>(start[s + 1]),
+                                 [](const Connection& a, const Connection& b) {
+                                     if (a.delay_ms != b.delay_ms) return a.delay_ms < b.delay_ms;
+                                     return a.target < b.target;
+                                 });
+        connections = std::move(by_source);
+    }
     const std::size_t n = connections.size();
     sources_.resize(n);
     targets_.resize(n);

@@ -81,6 +81,18 @@ public:
         __builtin_prefetch(&targets_[first]);
         __builtin_prefetch(&weights_[first]);
     }
+    // The same in one more stage (the kernel's lookahead lane, which has the room): the groups'
+    // records, then (once they are in cache) their first connections. No stage waits on memory.
+    void prefetch_group_records(node_index source) const {
+        for (auto g = row_groups_[source]; g < row_groups_[source + 1]; ++g) __builtin_prefetch(&groups_[g]);
+    }
+    void prefetch_connections(node_index source) const {
+        for (auto g = row_groups_[source]; g < row_groups_[source + 1]; ++g) {
+            const auto first = groups_[g].first;
+            __builtin_prefetch(&targets_[first]);
+            __builtin_prefetch(&weights_[first]);
+        }
+    }
 
     void set_rule(std::unique_ptr<PlasticityRule> rule) { rule_ = std::move(rule); }
     PlasticityRule* rule() const { return rule_.get(); }

@@ -208,13 +208,17 @@ void Simulator::process_lane_front() {
     const LaneEntry e = lane_[lane_head_];
     lane_head_ = (lane_head_ + 1) & (lane_depth - 1);
     --lane_size_;
-    // Later stages for the entries behind it: their delay groups, then their first targets.
-    if (lane_size_ > lane_near) {
-        const LaneEntry& n = lane_[(lane_head_ + lane_near) & (lane_depth - 1)];
-        for (std::size_t p : outgoing_[n.population]) network_.projection(p).prefetch_groups(n.candidate.unit);
+    // Later stages for the entries behind it, each reading only what the one before brought in.
+    if (lane_size_ > lane_groups) {
+        const LaneEntry& n = lane_[(lane_head_ + lane_groups) & (lane_depth - 1)];
+        for (std::size_t p : outgoing_[n.population]) network_.projection(p).prefetch_group_records(n.candidate.unit);
     }
-    if (lane_size_ > lane_last) {
-        const LaneEntry& n = lane_[(lane_head_ + lane_last) & (lane_depth - 1)];
+    if (lane_size_ > lane_connections) {
+        const LaneEntry& n = lane_[(lane_head_ + lane_connections) & (lane_depth - 1)];
+        for (std::size_t p : outgoing_[n.population]) network_.projection(p).prefetch_connections(n.candidate.unit);
+    }
+    if (lane_size_ > lane_targets) {
+        const LaneEntry& n = lane_[(lane_head_ + lane_targets) & (lane_depth - 1)];
         for (std::size_t p : outgoing_[n.population]) {
             const Projection& proj = network_.projection(p);
             const Population& target = network_.population(proj.target_population());

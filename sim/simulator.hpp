@@ -168,7 +168,9 @@ private:
         Population::Candidate candidate;
     };
     static constexpr std::size_t lane_depth = 16;  // a power of two (ring index mask)
-    static constexpr std::size_t lane_near = 8, lane_last = 3;  // prefetch stages, places from the front
+    // Prefetch stages, in places from the front (the source row is requested on entry, at about
+    // lane_depth): the groups' records, their first connections, then the targets' state.
+    static constexpr std::size_t lane_groups = 11, lane_connections = 7, lane_targets = 3;
     StreamHeap lane_heap_;                 // the lane populations' streams, at their next candidate
     std::vector<bool> in_lane_;            // per population
     std::array<LaneEntry, lane_depth> lane_{};

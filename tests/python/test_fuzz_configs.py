@@ -91,7 +91,12 @@ def test_hostile_value_keeps_the_contract(tmp_path, example, key, value):
     except subprocess.TimeoutExpired:
         # Long is allowed (the value may ask for it); unresponsive is not.
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        try:
+            stdout, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave it running (it would slow every later test and benchmark)
+            proc.communicate()
+            raise AssertionError(f"{what}: still running 30 s after SIGINT") from None
         assert proc.returncode == 128 + signal.SIGINT, f"{what}: after SIGINT exit {proc.returncode}: {stderr}"
         with h5py.File(out, "r") as f:
             assert f["settle"].attrs["complete"] == 1
