@@ -474,7 +474,6 @@ public:
     // presentation end on Ctrl-C: the state is then one train() continues from.
     std::int64_t train(long long more, bool progress) {
         if (more < -1) throw ConfigError("presentations", "must be >= 0, got " + std::to_string(more));
-        guard_running();
         Running running{running_};
         stop_ = false;
         const std::int64_t from = session_->presentations_done();
@@ -493,7 +492,6 @@ public:
     }
 
     py::dict evaluate() {
-        guard_running();
         Running running{running_};
         circuit::CircuitSession::Evaluation e;
         stop_ = false;
@@ -509,7 +507,6 @@ public:
 
     py::dict derivative_test(const py::object& gs, const py::object& delays, long long trials, long long inputs,
                              double settle_ms, long long seed) {
-        guard_running();
         Running running{running_};
         circuit::DerivativeTestConfig q = session_->config().derivative_test;
         if (!gs.is_none()) q.teacher_strengths = positive_list(gs, "teacher_strengths");
@@ -619,10 +616,15 @@ public:
     std::uint64_t seed() const { return seed_; }
 
 private:
+    // Marks the circuit as running for a scope; a second caller (another thread) gets an error.
     struct Running {
         std::atomic<bool>& flag;
-        explicit Running(std::atomic<bool>& f) : flag(f) { flag = true; }
+        explicit Running(std::atomic<bool>& f) : flag(f) {
+            if (flag.exchange(true)) throw std::runtime_error("this Circuit is running (in another thread)");
+        }
         ~Running() { flag = false; }
+        Running(const Running&) = delete;
+        Running& operator=(const Running&) = delete;
     };
     void guard_running() const {
         if (running_) throw std::runtime_error("this Circuit is running (in another thread)");
