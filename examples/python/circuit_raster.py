@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A small learning circuit trained from Python, its learning curve and its raster.
 
-The spiking circuit of docs/science.md ("The circuit") on two moons: 10 inputs, 30 hidden units,
+The spiking circuit of docs/science.md (section 4.3, the event-driven engine) on two moons: 10 inputs, 30 hidden units,
 2 outputs, random feedback and the twin nudge, 16 streams, on settle's event-driven kernel. The
 script trains it in parts, evaluating the test error after each part (a test pass on a separate
 frozen network: it changes nothing of the training), then plots the learning curve and the spikes

@@ -273,7 +273,7 @@ class Simulator:
 
 
 class Circuit:
-    """A spiking learning circuit (docs/science.md, "The circuit"), trained, evaluated and read step
+    """A spiking learning circuit (docs/science.md, section 4), trained, evaluated and read step
     by step on settle's event-driven kernel: what `settle run` does with experiment = "circuit",
     in parts a script can interleave.
 
@@ -344,7 +344,7 @@ class Circuit:
 
     def derivative_test(self, teacher_strengths=None, delays_ms=None, trials=None, inputs=None, settle_ms=None,
                         seed=None):
-        """Hinton's temporal-derivative test on the current weights (docs/science.md), as `settle
+        """Hinton's temporal-derivative test on the current weights (docs/science.md, section 5), as `settle
         run` computes its table; arguments default to the config's [circuit.derivative_test].
         Returns numpy arrays, one row per (teacher strength, delay) cell, strengths outermost:
         teacher_strength, delay_ms, and [cell, hidden layer] arrays cos, cos_ci95, angle_deg,
